@@ -1,0 +1,188 @@
+/**
+ * The whole relational schema. Every tenant-owned table carries `tenant_id` and an index that
+ * starts with it, so every access path is tenant-first. Vectors live in the vector store.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    platform: text('platform').notNull(), // 'slack' | 'discord' | 'console'
+    externalId: text('external_id').notNull(), // Slack team/enterprise id, Discord guild id
+    name: text('name').notNull().default(''),
+    status: text('status').notNull().default('active'), // 'active' | 'uninstalled' | 'disabled'
+    plan: text('plan').notNull().default('free'),
+    /** Operator-set overrides of the plan's limits; never writable by tenant admins. */
+    limits: jsonb('limits').$type<Record<string, number>>().notNull().default({}),
+    defaultPersona: text('default_persona'),
+    installedBy: text('installed_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('tenants_platform_external_uq').on(t.platform, t.externalId)],
+);
+
+export const installations = pgTable(
+  'installations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** Slack: enterprise id for org-wide installs, else team id. */
+    installationKey: text('installation_key').notNull(),
+    enterpriseId: text('enterprise_id'),
+    teamId: text('team_id'),
+    isEnterpriseInstall: boolean('is_enterprise_install').notNull().default(false),
+    installerUserId: text('installer_user_id'),
+    botUserId: text('bot_user_id'),
+    /** Key id of ENCRYPTION_KEY that sealed `ciphertext`, so keys can rotate. */
+    keyId: text('key_id').notNull(),
+    /** AES-256-GCM sealed JSON of the platform's installation (tokens included). */
+    ciphertext: text('ciphertext').notNull(),
+    botTokenExpiresAt: timestamp('bot_token_expires_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('installations_key_uq').on(t.installationKey),
+    index('installations_tenant_idx').on(t.tenantId),
+  ],
+);
+
+export const personas = pgTable(
+  'personas',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Null for built-in personas shared by every tenant (read-only to tenants). */
+    tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    systemPrompt: text('system_prompt').notNull(),
+    model: text('model'),
+    temperature: real('temperature'),
+    maxTokens: integer('max_tokens'),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('personas_tenant_name_uq').on(t.tenantId, t.name).where(sql`${t.tenantId} is not null`),
+    uniqueIndex('personas_builtin_name_uq').on(t.name).where(sql`${t.tenantId} is null`),
+  ],
+);
+
+export const channelSettings = pgTable(
+  'channel_settings',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    channelId: text('channel_id').notNull(),
+    mode: text('mode').notNull().default('mention'), // 'mention' | 'all' | 'off'
+    persona: text('persona'),
+    memoryMessages: integer('memory_messages'),
+    retrieval: boolean('retrieval').notNull().default(true),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.channelId] })],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    channelId: text('channel_id').notNull(),
+    /** '' for the channel's own timeline; a thread id otherwise (threads are their own scope). */
+    threadId: text('thread_id').notNull().default(''),
+    role: text('role').notNull(), // 'user' | 'assistant'
+    userId: text('user_id'),
+    content: text('content').notNull(),
+    tokens: integer('tokens').notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [index('messages_scope_idx').on(t.tenantId, t.channelId, t.threadId, t.id)],
+);
+
+export const usage = pgTable(
+  'usage',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    requests: integer('requests').notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+    rejected: integer('rejected').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.day] })],
+);
+
+/** Platform delivery ids already accepted, so a retried delivery never answers twice. */
+export const processedEvents = pgTable(
+  'processed_events',
+  {
+    platform: text('platform').notNull(),
+    eventId: text('event_id').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.eventId] }), index('processed_events_expiry_idx').on(t.expiresAt)],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index('audit_log_tenant_idx').on(t.tenantId, t.createdAt)],
+);
+
+/** Knowledge documents (metadata); their chunks' vectors live in the VectorStore. */
+export const documents = pgTable(
+  'documents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    source: text('source').notNull().default('paste'), // 'paste' | file name
+    mimeType: text('mime_type').notNull().default('text/plain'),
+    bytes: integer('bytes').notNull().default(0),
+    chunkCount: integer('chunk_count').notNull().default(0),
+    addedBy: text('added_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('documents_tenant_title_uq').on(t.tenantId, t.title)],
+);

@@ -1,0 +1,80 @@
+/**
+ * Plans and their limits. Only the operator (CLI or config) assigns a plan or overrides a
+ * limit; nothing a tenant admin can say reaches these.
+ */
+import { z } from 'zod';
+
+export interface TenantLimits {
+  /** Requests of this tenant running on the backend at once. */
+  maxConcurrent: number;
+  requestsPerMinute: number;
+  /** Prompt + completion tokens per UTC day. */
+  tokensPerDay: number;
+  /** Requests of this tenant waiting for a slot before new ones get "busy". */
+  maxQueued: number;
+  maxDocuments: number;
+  maxChunks: number;
+  maxFileBytes: number;
+}
+
+export const limitKeys = [
+  'maxConcurrent',
+  'requestsPerMinute',
+  'tokensPerDay',
+  'maxQueued',
+  'maxDocuments',
+  'maxChunks',
+  'maxFileBytes',
+] as const satisfies readonly (keyof TenantLimits)[];
+
+export const limitOverridesSchema = z
+  .object(Object.fromEntries(limitKeys.map((k) => [k, z.number().int().min(0).max(1e12).optional()])) as Record<
+    keyof TenantLimits,
+    z.ZodOptional<z.ZodNumber>
+  >)
+  .strict();
+
+export const plans: Record<string, TenantLimits> = {
+  free: {
+    maxConcurrent: 1,
+    requestsPerMinute: 10,
+    tokensPerDay: 50_000,
+    maxQueued: 5,
+    maxDocuments: 20,
+    maxChunks: 2_000,
+    maxFileBytes: 2 * 1024 * 1024,
+  },
+  team: {
+    maxConcurrent: 2,
+    requestsPerMinute: 60,
+    tokensPerDay: 500_000,
+    maxQueued: 20,
+    maxDocuments: 500,
+    maxChunks: 50_000,
+    maxFileBytes: 10 * 1024 * 1024,
+  },
+  enterprise: {
+    maxConcurrent: 4,
+    requestsPerMinute: 300,
+    tokensPerDay: 5_000_000,
+    maxQueued: 100,
+    maxDocuments: 5_000,
+    maxChunks: 500_000,
+    maxFileBytes: 25 * 1024 * 1024,
+  },
+};
+
+export function isPlan(name: string): boolean {
+  return Object.hasOwn(plans, name);
+}
+
+/** The plan's limits with the operator's per-tenant overrides on top. */
+export function effectiveLimits(plan: string, overrides: Partial<Record<string, number>>): TenantLimits {
+  const base = plans[plan] ?? plans.free!;
+  const out: TenantLimits = { ...base };
+  for (const k of limitKeys) {
+    const v = overrides[k];
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  }
+  return out;
+}
