@@ -15,6 +15,7 @@ export default tseslint.config(
   {
     // The core stays platform-neutral: adapters depend on it, never the reverse.
     files: ['src/**/*.ts'],
+    ignores: ['src/main.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@slack/*', 'discord.js', '@discordjs/*', '**/adapters/**'] }],
     },

@@ -45,6 +45,10 @@ export const configSchema = z.object({
   QDRANT_URL: url.optional(),
   QDRANT_API_KEY: z.string().optional(),
   QDRANT_COLLECTION: z.string().min(1).default('tenant_knowledge'),
+  /** Most knowledge passages put into one prompt. */
+  RETRIEVAL_TOP_K: int(1, 50).default(4),
+  /** Cosine similarity below which a passage is not used (depends on the embedding model). */
+  RETRIEVAL_MIN_SCORE: z.coerce.number({ message: 'a number from -1 to 1' }).min(-1).max(1).default(0.35),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: 'a redis:// URL' }).optional(),
   ENCRYPTION_KEY: base64Key.optional(),
   /** Earlier keys still able to decrypt, as "id:base64,id:base64", while rows are re-sealed. */

@@ -1,0 +1,32 @@
+/** Who changed which setting: one row per admin change. */
+import { and, desc, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { auditLog } from '../db/schema.js';
+import type { TenantScope } from './ports.js';
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  detail: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export class AuditLog {
+  constructor(private readonly db: Db) {}
+
+  async record(scope: TenantScope, actor: string, action: string, detail: Record<string, unknown> = {}): Promise<void> {
+    await this.db.insert(auditLog).values({ tenantId: scope.tenantId, actor, action, detail });
+  }
+
+  async recent(scope: TenantScope, limit = 50, action?: string): Promise<AuditEntry[]> {
+    const where = action
+      ? and(eq(auditLog.tenantId, scope.tenantId), eq(auditLog.action, action))
+      : eq(auditLog.tenantId, scope.tenantId);
+    return this.db
+      .select({ actor: auditLog.actor, action: auditLog.action, detail: auditLog.detail, createdAt: auditLog.createdAt })
+      .from(auditLog)
+      .where(where)
+      .orderBy(desc(auditLog.id))
+      .limit(limit);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Personas: built-in rows (no tenant) plus each tenant's own. A tenant's persona of the same
+ * name cannot exist: built-in names are reserved so "persona use X" always means one thing.
+ */
+import { and, eq, isNull, or } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { personas } from '../db/schema.js';
+import { UserFacingError, type TenantScope } from '../core/ports.js';
+import { builtinPersonas, type PersonaDefinition } from './builtins.js';
+
+export interface Persona extends PersonaDefinition {
+  builtin: boolean;
+}
+
+export interface PersonaInput {
+  name: string;
+  systemPrompt: string;
+  model?: string | null;
+  temperature?: number | null;
+  maxTokens?: number | null;
+}
+
+export const PERSONA_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,99}(:[A-Za-z0-9._-]{1,64})?$/;
+export const MAX_SYSTEM_PROMPT = 4000;
+const MAX_PERSONAS_PER_TENANT = 50;
+
+/** Checks that a model exists on the backend; injected so the store stays testable. */
+export type ModelCheck = (model: string) => Promise<boolean>;
+
+type Row = typeof personas.$inferSelect;
+const toPersona = (r: Row): Persona => ({
+  name: r.name,
+  systemPrompt: r.systemPrompt,
+  model: r.model,
+  temperature: r.temperature,
+  maxTokens: r.maxTokens,
+  builtin: r.tenantId === null,
+});
+
+export class PersonaStore {
+  constructor(
+    private readonly db: Db,
+    private readonly modelExists: ModelCheck = async () => true,
+  ) {}
+
+  /** Writes the built-in rows; idempotent, run at start-up. */
+  async seedBuiltins(): Promise<void> {
+    for (const p of builtinPersonas) {
+      const existing = await this.db
+        .select({ id: personas.id })
+        .from(personas)
+        .where(and(isNull(personas.tenantId), eq(personas.name, p.name)))
+        .limit(1);
+      if (existing[0]) {
+        await this.db
+          .update(personas)
+          .set({ systemPrompt: p.systemPrompt, model: p.model, temperature: p.temperature, maxTokens: p.maxTokens })
+          .where(eq(personas.id, existing[0].id));
+      } else {
+        await this.db.insert(personas).values({ tenantId: null, ...p });
+      }
+    }
+  }
+
+  /** Built-ins first, then the tenant's own, by name. */
+  async list(scope: TenantScope): Promise<Persona[]> {
+    const rows = await this.db
+      .select()
+      .from(personas)
+      .where(or(isNull(personas.tenantId), eq(personas.tenantId, scope.tenantId)))
+      .orderBy(personas.name);
+    return rows.map(toPersona).sort((a, b) => Number(b.builtin) - Number(a.builtin));
+  }
+
+  async get(scope: TenantScope, name: string): Promise<Persona | null> {
+    const rows = await this.db
+      .select()
+      .from(personas)
+      .where(and(eq(personas.name, name), or(isNull(personas.tenantId), eq(personas.tenantId, scope.tenantId))));
+    const own = rows.find((r) => r.tenantId !== null) ?? rows[0];
+    return own ? toPersona(own) : null;
+  }
+
+  async create(scope: TenantScope, input: PersonaInput, createdBy: string): Promise<Persona> {
+    await this.validate(input);
+    if (builtinPersonas.some((b) => b.name === input.name)) {
+      throw new UserFacingError(`"${input.name}" is a built-in persona; choose another name.`);
+    }
+    const count = (await this.list(scope)).filter((p) => !p.builtin).length;
+    const existing = await this.get(scope, input.name);
+    if (!existing && count >= MAX_PERSONAS_PER_TENANT) {
+      throw new UserFacingError(`This workspace already has ${MAX_PERSONAS_PER_TENANT} personas; delete one first.`);
+    }
+    const values = {
+      tenantId: scope.tenantId,
+      name: input.name,
+      systemPrompt: input.systemPrompt,
+      model: input.model ?? null,
+      temperature: input.temperature ?? null,
+      maxTokens: input.maxTokens ?? null,
+      createdBy,
+    };
+    if (existing) {
+      await this.db
+        .update(personas)
+        .set({ ...values, updatedAt: new Date() })
+        .where(and(eq(personas.tenantId, scope.tenantId), eq(personas.name, input.name)));
+    } else {
+      await this.db.insert(personas).values(values);
+    }
+    return { ...values, builtin: false };
+  }
+
+  /** Deletes a tenant persona; built-ins cannot be deleted. Returns false if none matched. */
+  async delete(scope: TenantScope, name: string): Promise<boolean> {
+    if (builtinPersonas.some((b) => b.name === name)) {
+      throw new UserFacingError(`"${name}" is built in and cannot be deleted.`);
+    }
+    const rows = await this.db
+      .delete(personas)
+      .where(and(eq(personas.tenantId, scope.tenantId), eq(personas.name, name)))
+      .returning({ id: personas.id });
+    return rows.length > 0;
+  }
+
+  private async validate(p: PersonaInput): Promise<void> {
+    if (!PERSONA_NAME.test(p.name)) {
+      throw new UserFacingError('A persona name is 1–32 characters: lowercase letters, digits, "-" or "_".');
+    }
+    const prompt = p.systemPrompt.trim();
+    if (prompt.length < 1 || prompt.length > MAX_SYSTEM_PROMPT) {
+      throw new UserFacingError(`A system prompt is 1–${MAX_SYSTEM_PROMPT} characters.`);
+    }
+    if (p.temperature != null && !(p.temperature >= 0 && p.temperature <= 2)) {
+      throw new UserFacingError('Temperature must be between 0 and 2.');
+    }
+    if (p.maxTokens != null && !(Number.isInteger(p.maxTokens) && p.maxTokens >= 16 && p.maxTokens <= 8192)) {
+      throw new UserFacingError('Max tokens must be a whole number from 16 to 8192.');
+    }
+    if (p.model != null) {
+      if (!MODEL_NAME.test(p.model)) throw new UserFacingError(`"${p.model}" is not a valid model name.`);
+      if (!(await this.modelExists(p.model))) {
+        throw new UserFacingError(`The model "${p.model}" is not available on this deployment's backend.`);
+      }
+    }
+  }
+}

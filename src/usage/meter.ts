@@ -1,0 +1,86 @@
+/** Tokens and requests per tenant and UTC day, metered from the backend's own counts. */
+import { and, eq, gte, lte, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { usage } from '../db/schema.js';
+import type { TenantScope } from '../core/ports.js';
+
+export interface UsageTotals {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  rejected: number;
+  tokens: number;
+}
+
+export interface DailyUsage extends UsageTotals {
+  day: string;
+}
+
+export const utcDay = (d: Date = new Date()) => d.toISOString().slice(0, 10);
+
+export class UsageMeter {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async record(scope: TenantScope, delta: { requests?: number; promptTokens?: number; completionTokens?: number; rejected?: number }): Promise<void> {
+    const v = {
+      requests: delta.requests ?? 0,
+      promptTokens: delta.promptTokens ?? 0,
+      completionTokens: delta.completionTokens ?? 0,
+      rejected: delta.rejected ?? 0,
+    };
+    await this.db
+      .insert(usage)
+      .values({ tenantId: scope.tenantId, day: utcDay(this.now()), ...v })
+      .onConflictDoUpdate({
+        target: [usage.tenantId, usage.day],
+        set: {
+          requests: sql`${usage.requests} + ${v.requests}`,
+          promptTokens: sql`${usage.promptTokens} + ${v.promptTokens}`,
+          completionTokens: sql`${usage.completionTokens} + ${v.completionTokens}`,
+          rejected: sql`${usage.rejected} + ${v.rejected}`,
+        },
+      });
+  }
+
+  async today(scope: TenantScope): Promise<UsageTotals> {
+    const day = utcDay(this.now());
+    return this.between(scope, day, day);
+  }
+
+  async thisMonth(scope: TenantScope): Promise<UsageTotals> {
+    const today = utcDay(this.now());
+    return this.between(scope, `${today.slice(0, 7)}-01`, today);
+  }
+
+  async between(scope: TenantScope, from: string, to: string): Promise<UsageTotals> {
+    const days = await this.days(scope, from, to);
+    const t = { requests: 0, promptTokens: 0, completionTokens: 0, rejected: 0, tokens: 0 };
+    for (const d of days) {
+      t.requests += d.requests;
+      t.promptTokens += d.promptTokens;
+      t.completionTokens += d.completionTokens;
+      t.rejected += d.rejected;
+      t.tokens += d.tokens;
+    }
+    return t;
+  }
+
+  async days(scope: TenantScope, from: string, to: string): Promise<DailyUsage[]> {
+    const rows = await this.db
+      .select()
+      .from(usage)
+      .where(and(eq(usage.tenantId, scope.tenantId), gte(usage.day, from), lte(usage.day, to)))
+      .orderBy(usage.day);
+    return rows.map((r) => ({
+      day: r.day,
+      requests: r.requests,
+      promptTokens: Number(r.promptTokens),
+      completionTokens: Number(r.completionTokens),
+      rejected: r.rejected,
+      tokens: Number(r.promptTokens) + Number(r.completionTokens),
+    }));
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Builds a real Core (engine, stores, limiter, Ollama client) on a test database against the
+ * fake Ollama, plus a recording ReplySink and a helper that sends console-style messages.
+ */
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { createCore, type Core, type CreateCoreOptions } from '../../src/app.js';
+import { createLogger } from '../../src/logger.js';
+import type { Database } from '../../src/db/client.js';
+import type { FinishOptions, InboundMessage, ReplySink } from '../../src/core/ports.js';
+import type { HandleOutcome } from '../../src/core/engine.js';
+
+export class RecordingSink implements ReplySink {
+  readonly minUpdateIntervalMs: number;
+  started = 0;
+  updates: string[] = [];
+  final: string | null = null;
+  finishOptions: FinishOptions | undefined;
+  finishCount = 0;
+
+  constructor(minUpdateIntervalMs = 10) {
+    this.minUpdateIntervalMs = minUpdateIntervalMs;
+  }
+  async start() {
+    this.started++;
+  }
+  async update(text: string) {
+    this.updates.push(text);
+  }
+  async finish(text: string, options?: FinishOptions) {
+    this.final = text;
+    this.finishOptions = options;
+    this.finishCount++;
+  }
+}
+
+export interface SendOptions {
+  workspace?: string;
+  channel?: string;
+  thread?: string | null;
+  user?: string;
+  admin?: boolean;
+  platform?: InboundMessage['platform'];
+  addressed?: boolean;
+  kind?: InboundMessage['kind'];
+  eventId?: string;
+  isDirect?: boolean;
+}
+
+export interface TestCore {
+  core: Core;
+  send(text: string, opts?: SendOptions): Promise<{ outcome: HandleOutcome; sink: RecordingSink }>;
+}
+
+export async function startTestCore(
+  database: Database,
+  ollamaUrl: string,
+  env: Record<string, string> = {},
+  opts: Omit<CreateCoreOptions, 'database'> = {},
+): Promise<TestCore> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', OLLAMA_HOST: ollamaUrl, OLLAMA_STALL_MS: '2000', OLLAMA_TIMEOUT_MS: '10000', ...env });
+  const core = await createCore(config, { logger: createLogger('silent'), database, ...opts });
+  return {
+    core,
+    async send(text, o = {}) {
+      const sink = new RecordingSink();
+      const outcome = await core.engine.handle(
+        {
+          platform: o.platform ?? 'console',
+          tenantExternalId: o.workspace ?? 'acme',
+          eventId: o.eventId ?? randomUUID(),
+          channelId: o.channel ?? 'general',
+          threadId: o.thread ?? null,
+          caller: { userId: o.user ?? 'alice', isAdmin: async () => o.admin ?? false },
+          text,
+          kind: o.kind ?? 'message',
+          addressed: o.addressed ?? true,
+          isDirect: o.isDirect ?? false,
+        },
+        sink,
+      );
+      return { outcome, sink };
+    },
+  };
+}
