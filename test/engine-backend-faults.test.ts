@@ -1,0 +1,86 @@
+/** The backend failing in each way becomes a friendly reply and a metric, never a crash or a hang. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
+import { startTestCore, type TestCore } from './helpers/core.js';
+import { replies } from '../src/core/replies.js';
+
+let db: TestDatabase;
+let fake: FakeOllama;
+let t: TestCore;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  fake = await startFakeOllama({ tokenDelayMs: 2 });
+  t = await startTestCore(db.database, fake.url, { OLLAMA_STALL_MS: '300', OLLAMA_TIMEOUT_MS: '3000' });
+});
+afterAll(async () => {
+  await t?.core.close();
+  await fake?.close();
+  await db?.drop();
+});
+
+async function errorCount(kind: string): Promise<number> {
+  const m = await t.core.metrics.errors.get();
+  return m.values.filter((v) => v.labels.component === 'llm' && v.labels.kind === kind).reduce((a, v) => a + v.value, 0);
+}
+
+describe('backend faults', () => {
+  it('Ollama down: a friendly reply, and answers again once it is back', async () => {
+    await fake.down();
+    const before = await errorCount('unreachable');
+    const r = await t.send('hello?');
+    expect(r.outcome).toBe('failed');
+    expect(r.sink.final).toBe(replies.llm('unreachable'));
+    expect(r.sink.finishOptions?.kind).toBe('error');
+    expect(await errorCount('unreachable')).toBe(before + 1);
+    const ready = await fetchReady();
+    expect(ready.status).toBe(503);
+    await fake.up();
+    expect((await t.send('hello again')).outcome).toBe('answered');
+  });
+
+  it('503 from the backend: "overloaded"', async () => {
+    fake.failNext({ status: 503, body: { error: 'server busy, please try again' }, path: '/api/chat' });
+    const r = await t.send('are you there');
+    expect(r.sink.final).toBe(replies.llm('overloaded'));
+  });
+
+  it('a stalled stream is abandoned with a reply, and the partial text is replaced', async () => {
+    fake.stallAfter(3);
+    const r = await t.send('tell me a long story');
+    expect(r.outcome).toBe('failed');
+    expect(r.sink.final).toBe(replies.llm('stalled'));
+    expect(r.sink.started).toBe(1);
+  });
+
+  it('a slow first byte past the stall limit is a time-out reply', async () => {
+    fake.delayFirstByte(1500);
+    const r = await t.send('slow one');
+    expect(r.sink.final).toBe(replies.llm('stalled'));
+  });
+
+  it('an unknown model in a persona gets its own explanation', async () => {
+    fake.addModel('tiny:1b');
+    await t.send('/llm persona create tiny --model tiny:1b Be tiny.', { admin: true });
+    await t.send('/llm persona use tiny', { admin: true, channel: 'tiny' });
+    fake.removeModel('tiny:1b');
+    const r = await t.send('hi', { channel: 'tiny' });
+    expect(r.sink.final).toBe(replies.llm('unknown_model'));
+  });
+
+  it('refuses a persona whose model the backend does not have', async () => {
+    const r = await t.send('/llm persona create ghost --model nosuch:7b Boo.', { admin: true });
+    expect(r.sink.final).toMatch(/not available/);
+  });
+
+  async function fetchReady() {
+    const port = await t.core.http.listen(0);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return { status: res.status, body: await res.json() };
+    } finally {
+      await t.core.http.close();
+    }
+  }
+});
