@@ -61,7 +61,9 @@ async function openPglite(dataDir: string): Promise<Database> {
   const { drizzle } = await import('drizzle-orm/pglite');
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(inMemory ? undefined : `${dataDir.replace(/\/$/, '')}/pg`, { extensions: { vector } });
+  // 'memory://' (not undefined): with an undefined first argument PGlite ignores the options
+  // argument, and so the vector extension.
+  const client = new PGlite(inMemory ? 'memory://' : `${dataDir.replace(/\/$/, '')}/pg`, { extensions: { vector } });
   await client.waitReady;
   const db = drizzle(client, { schema }) as unknown as Db;
   return {

@@ -1,0 +1,221 @@
+/**
+ * The shared LLM backend over the `ollama` npm client.
+ *
+ * Every call gets its own client instance whose `fetch` carries a per-call AbortSignal: the
+ * client's own abort() cancels every stream of an instance, and its non-streaming methods
+ * (embed, list, version) take no signal at all, so this is the one place where stall, timeout
+ * and caller cancellation can really close the HTTP request.
+ */
+import { Ollama } from 'ollama';
+import { LlmError, type BackendHealth, type ChatRequest, type ChatResult, type LlmBackend, type LlmErrorKind } from '../core/ports.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { toLlmError } from './errors.js';
+import { PullProgressReporter } from './pull-progress.js';
+
+export interface OllamaBackendOptions {
+  host: string;
+  /** Longest silence (before the first chunk or between chunks) before a call is abandoned. */
+  stallMs: number;
+  /** Longest whole chat or embed call. */
+  timeoutMs: number;
+  metrics?: Metrics;
+  logger?: Logger;
+  /** Inputs per /api/embed request (default 64). */
+  embedBatchSize?: number;
+  /** Bound on health() and model-list look-ups (default 3000 ms). */
+  healthTimeoutMs?: number;
+  /** Silence allowed in a pull's progress stream (default max(stallMs, 120 s)). */
+  pullStallMs?: number;
+  /** How long modelExists() trusts the model list (default 30 s). */
+  modelCacheMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** Ollama treats a name without a tag as ':latest'. */
+export function normalizeModelName(name: string): string {
+  return name.includes(':') ? name : `${name}:latest`;
+}
+
+interface GuardOptions {
+  model?: string;
+  signal?: AbortSignal;
+  stallMs?: number;
+  timeoutMs?: number;
+}
+
+/** Wraps an error thrown by the caller's own callback so it is rethrown untouched. */
+class CallbackFailure {
+  constructor(readonly error: unknown) {}
+}
+
+export class OllamaBackend implements LlmBackend {
+  private readonly fetchImpl: typeof fetch;
+  private readonly embedBatchSize: number;
+  private readonly healthTimeoutMs: number;
+  private readonly pullStallMs: number;
+  private readonly modelCacheMs: number;
+  private modelCache?: { names: Set<string>; at: number };
+
+  constructor(private readonly opts: OllamaBackendOptions) {
+    this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.embedBatchSize = Math.max(1, opts.embedBatchSize ?? 64);
+    this.healthTimeoutMs = opts.healthTimeoutMs ?? 3000;
+    this.pullStallMs = opts.pullStallMs ?? Math.max(opts.stallMs, 120_000);
+    this.modelCacheMs = opts.modelCacheMs ?? 30_000;
+  }
+
+  async chat(req: ChatRequest, onText: (delta: string) => void): Promise<ChatResult> {
+    const options: Record<string, number> = {};
+    if (req.temperature !== undefined) options.temperature = req.temperature;
+    if (req.maxTokens !== undefined) options.num_predict = req.maxTokens;
+    const started = performance.now();
+    const guard = { model: req.model, signal: req.signal, stallMs: this.opts.stallMs, timeoutMs: this.opts.timeoutMs };
+    const result = await this.guarded(guard, async (client, touch) => {
+      const stream = await client.chat({ model: req.model, messages: req.messages, stream: true, options });
+      touch();
+      let text = '';
+      let pieces = 0;
+      let promptTokens = 0;
+      let completionTokens = 0;
+      for await (const part of stream) {
+        touch();
+        const piece = part.message?.content ?? '';
+        if (piece) {
+          text += piece;
+          pieces++;
+          try {
+            onText(piece);
+          } catch (err) {
+            throw new CallbackFailure(err);
+          }
+        }
+        if (part.done) {
+          promptTokens = part.prompt_eval_count ?? 0;
+          completionTokens = part.eval_count ?? pieces;
+        }
+      }
+      return { text, promptTokens, completionTokens };
+    });
+    const backendMs = performance.now() - started;
+    this.opts.metrics?.llmLatency.observe({ model: req.model }, backendMs / 1000);
+    return { ...result, backendMs };
+  }
+
+  async embed(model: string, inputs: string[], signal?: AbortSignal): Promise<number[][]> {
+    const vectors: number[][] = [];
+    for (let i = 0; i < inputs.length; i += this.embedBatchSize) {
+      const batch = inputs.slice(i, i + this.embedBatchSize);
+      const embeddings = await this.guarded({ model, signal, timeoutMs: this.opts.timeoutMs }, async (client) => {
+        const res = await client.embed({ model, input: batch });
+        if (!Array.isArray(res.embeddings) || res.embeddings.length !== batch.length) {
+          throw new Error(`expected ${batch.length} embeddings, got ${res.embeddings?.length ?? 'none'}`);
+        }
+        return res.embeddings;
+      });
+      vectors.push(...embeddings);
+    }
+    return vectors;
+  }
+
+  async health(): Promise<BackendHealth> {
+    try {
+      const names = await this.guarded({ timeoutMs: this.healthTimeoutMs }, async (client) => {
+        await client.version();
+        return this.listModels(client);
+      }, false);
+      return { ok: true, models: names };
+    } catch (err) {
+      return { ok: false, models: [], error: (err as Error).message };
+    }
+  }
+
+  async ensureModels(models: string[], onProgress: (line: string) => void): Promise<void> {
+    const present = new Set(await this.guarded({ timeoutMs: this.healthTimeoutMs }, (client) => this.listModels(client)));
+    const wanted = [...new Set(models.map(normalizeModelName))];
+    for (const model of wanted) {
+      if (present.has(model)) {
+        onProgress(`${model}: present`);
+        continue;
+      }
+      onProgress(`${model}: missing, pulling`);
+      const reporter = new PullProgressReporter(model, onProgress);
+      await this.guarded({ model, stallMs: this.pullStallMs }, async (client, touch) => {
+        const stream = await client.pull({ model, stream: true });
+        for await (const part of stream) {
+          touch();
+          reporter.report(part);
+        }
+      });
+      this.modelCache = undefined;
+      onProgress(`${model}: ready`);
+    }
+  }
+
+  /** Whether the backend has `name` (tag optional), from a briefly cached model list. Throws LlmError when unreachable. */
+  async modelExists(name: string): Promise<boolean> {
+    const fresh = this.modelCache && performance.now() - this.modelCache.at < this.modelCacheMs;
+    if (!fresh) await this.guarded({ timeoutMs: this.healthTimeoutMs }, (client) => this.listModels(client));
+    return this.modelCache!.names.has(normalizeModelName(name));
+  }
+
+  private async listModels(client: Ollama): Promise<string[]> {
+    const { models } = await client.list();
+    const names = models.map((m) => normalizeModelName(m.name));
+    this.modelCache = { names: new Set(names), at: performance.now() };
+    return names;
+  }
+
+  /**
+   * Runs one backend call with its own client and AbortController, arming the total timeout,
+   * the stall timer (re-armed by `touch`) and the caller's signal; maps failures to LlmError.
+   */
+  private async guarded<T>(
+    g: GuardOptions,
+    run: (client: Ollama, touch: () => void) => Promise<T>,
+    countErrors = true,
+  ): Promise<T> {
+    const controller = new AbortController();
+    let abortedAs: LlmErrorKind | undefined;
+    const abortAs = (kind: LlmErrorKind) => {
+      abortedAs ??= kind;
+      controller.abort();
+    };
+    const onCallerAbort = () => abortAs('aborted');
+    if (g.signal?.aborted) abortAs('aborted');
+    g.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const totalTimer = g.timeoutMs ? setTimeout(() => abortAs('timeout'), g.timeoutMs) : undefined;
+    let stallTimer: NodeJS.Timeout | undefined;
+    const touch = () => {
+      if (!g.stallMs) return;
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => abortAs('stalled'), g.stallMs);
+    };
+    touch();
+    const client = new Ollama({
+      host: this.opts.host,
+      fetch: (input, init) => {
+        const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+        return this.fetchImpl(input, { ...init, signal });
+      },
+    });
+    try {
+      if (abortedAs) throw new LlmError(abortedAs, 'the request was cancelled');
+      return await run(client, touch);
+    } catch (err) {
+      if (err instanceof CallbackFailure) throw err.error;
+      const llmError = toLlmError(err, abortedAs, g.model);
+      if (countErrors) {
+        this.opts.metrics?.errors.inc({ component: 'llm', kind: llmError.kind });
+        this.opts.logger?.warn({ kind: llmError.kind, model: g.model, err: llmError.message }, 'llm call failed');
+      }
+      throw llmError;
+    } finally {
+      clearTimeout(totalTimer);
+      clearTimeout(stallTimer);
+      g.signal?.removeEventListener('abort', onCallerAbort);
+      // Closes the socket of a response not read to its end; a no-op once the body is consumed.
+      controller.abort();
+    }
+  }
+}
