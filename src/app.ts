@@ -84,6 +84,8 @@ export async function createCore(config: Config, opts: CreateCoreOptions = {}): 
     parallel: config.OLLAMA_PARALLEL,
     queueMax: config.QUEUE_MAX,
     queueWaitMs: config.QUEUE_WAIT_MS,
+    // A tenant limiter must outlive any job that waits and runs in it (see limiter.ts).
+    idleTimeoutMs: Math.max(15 * 60_000, config.QUEUE_WAIT_MS + config.OLLAMA_TIMEOUT_MS + 60_000),
     metrics,
     logger,
     ...(config.REDIS_URL ? { redis: { url: config.REDIS_URL } } : {}),
