@@ -109,6 +109,7 @@ export async function createCore(config: Config, opts: CreateCoreOptions = {}): 
     personas,
     usage,
     audit,
+    admission,
     knowledge,
     knowledgeUnavailable: kb.reason,
   });

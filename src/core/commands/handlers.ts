@@ -8,6 +8,7 @@ import type { ConversationMemory } from '../../memory/store.js';
 import type { PersonaStore } from '../../personas/store.js';
 import type { UsageMeter } from '../../usage/meter.js';
 import type { AuditLog } from '../audit.js';
+import { BusyError, type Admission } from '../../limits/admission.js';
 import { UserFacingError, type InboundMessage, type KnowledgeBase, type ReplySink } from '../ports.js';
 import { adminCommands, helpText, type Command } from './grammar.js';
 import { replies } from '../replies.js';
@@ -20,6 +21,8 @@ export interface CommandDeps {
   personas: PersonaStore;
   usage: UsageMeter;
   audit: AuditLog;
+  /** Ingestion embeds on the shared backend, so it waits for a slot like a question does. */
+  admission: Admission;
   knowledge?: KnowledgeBase;
   /** Why knowledge is off, shown to users when `knowledge` is undefined. */
   knowledgeUnavailable?: string;
@@ -159,7 +162,11 @@ export class CommandHandlers {
     const input = file
       ? { title: c.title ?? file.filename, file: { filename: file.filename, mimeType: file.mimeType, data: await file.read() }, addedBy: actor }
       : { title: c.title, text: c.text!, addedBy: actor };
-    const { document, replaced } = await kb.add(tenant, input, tenant.limits);
+    const { document, replaced } = await this.deps.admission
+      .run(tenant, tenant.limits, () => kb.add(tenant, input, tenant.limits))
+      .catch((err) => {
+        throw err instanceof BusyError ? new UserFacingError(replies.busy(err.reason)) : err;
+      });
     await this.deps.audit.record(tenant, actor, 'knowledge.add', { id: document.id, title: document.title, replaced });
     return {
       text: `${replaced ? 'Replaced' : 'Added'} *${document.title}* (id \`${document.id}\`, ${document.chunkCount} passages).`,

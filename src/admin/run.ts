@@ -1,0 +1,282 @@
+/**
+ * Argument parsing and dispatch for `npm run admin -- ...`. Each command names the options it
+ * accepts, so a stray `--yes` on the wrong command is an error rather than silently ignored.
+ * Returns the process exit code: 0 done, 1 failed, 2 bad input.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import {
+  listPlans,
+  listTenants,
+  purgeTenant,
+  setEnabled,
+  setLimits,
+  setPlan,
+  showTenant,
+  usageReport,
+  type AdminDeps,
+} from './commands.js';
+import { openAdminContext } from './context.js';
+import { AdminInputError, parseDay, parseLimitAssignments, parseTenantRef, tenantRef } from './inputs.js';
+import { runIngest } from './ingest.js';
+import {
+  renderPlanChange,
+  renderPlans,
+  renderPurge,
+  renderStatusChange,
+  renderTenantDetails,
+  renderTenantList,
+  renderUsage,
+  tenantJson,
+} from './render.js';
+
+export const helpText = `Operator CLI: tenants, plans and limits, usage, purge.
+Works on the service's database: DATABASE_URL, or the embedded PGlite under DATA_DIR.
+
+Usage: npm run admin -- <command> [options]
+
+  tenants list [--json]
+      Every tenant: platform, external id, name, status, plan, overrides, created.
+  tenants show <platform> <externalId> [--json]
+      Details, effective limits, today's and this month's usage, recent audit entries.
+  tenants plan <platform> <externalId> <plan> [--set key=value ...] [--unset key ...] [--clear]
+      Assign a plan. Existing limit overrides are kept unless --clear.
+  tenants limits <platform> <externalId> [--set key=value ...] [--unset key ...] [--clear]
+      Change only the limit overrides on top of the tenant's plan.
+  tenants disable <platform> <externalId>
+  tenants enable <platform> <externalId>
+      A disabled tenant's messages get a short "disabled" notice and nothing else.
+  tenants purge <platform> <externalId> --yes
+      Delete the tenant, every row it owns and its vectors. Cannot be undone.
+  usage [--tenant platform:externalId] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+      Usage per tenant and UTC day (default: the last 30 days).
+  plans [--json]
+      Plans and their limits.
+  knowledge ingest <platform> <externalId> <folder>
+      Add every supported file under <folder> to the tenant's knowledge base
+      (progress on stderr; the tenant's document limits apply).
+
+  <platform> is slack, discord or console; <externalId> is the Slack team id, the Discord
+  guild id or the console workspace name (see "tenants list").
+  Limit keys: maxConcurrent, requestsPerMinute, tokensPerDay, maxQueued, maxDocuments,
+  maxChunks, maxFileBytes; values are whole numbers (100_000 is accepted).
+  Every change is recorded in the tenant's audit log with actor "operator".
+  Exit codes: 0 done, 1 failed, 2 bad input.
+`;
+
+const optionSpec = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+  unset: { type: 'string', multiple: true },
+  clear: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  tenant: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+} as const;
+
+type OptionName = keyof typeof optionSpec;
+type Values = {
+  json?: boolean;
+  set?: string[];
+  unset?: string[];
+  clear?: boolean;
+  yes?: boolean;
+  tenant?: string;
+  from?: string;
+  to?: string;
+};
+
+export interface AdminIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Where a progress bar may draw (stderr). */
+  progress: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+interface CommandSpec {
+  /** e.g. ['tenants', 'plan'] */
+  name: string[];
+  args: string[];
+  options: OptionName[];
+  needsDeps: boolean;
+  run(c: { deps: AdminDeps; args: string[]; v: Values; io: AdminIo }): Promise<void>;
+}
+
+const print = (io: AdminIo, v: Values, data: unknown, text: () => string) =>
+  io.out(v.json ? JSON.stringify(data, null, 2) : text());
+
+const limitChange = (v: Values) => ({ set: parseLimitAssignments(v.set ?? []), unset: v.unset ?? [], clear: v.clear ?? false });
+
+const commands: CommandSpec[] = [
+  {
+    name: ['tenants', 'list'],
+    args: [],
+    options: ['json'],
+    needsDeps: true,
+    async run({ deps, v, io }) {
+      const list = await listTenants(deps);
+      print(io, v, list.map(tenantJson), () => renderTenantList(list));
+    },
+  },
+  {
+    name: ['tenants', 'show'],
+    args: ['platform', 'externalId'],
+    options: ['json'],
+    needsDeps: true,
+    async run({ deps, args, v, io }) {
+      const d = await showTenant(deps, tenantRef(args[0]!, args[1]!));
+      print(io, v, { ...d, tenant: tenantJson(d.tenant) }, () => renderTenantDetails(d));
+    },
+  },
+  {
+    name: ['tenants', 'plan'],
+    args: ['platform', 'externalId', 'plan'],
+    options: ['set', 'unset', 'clear'],
+    needsDeps: true,
+    async run({ deps, args, v, io }) {
+      io.out(renderPlanChange(await setPlan(deps, tenantRef(args[0]!, args[1]!), args[2]!, limitChange(v))));
+    },
+  },
+  {
+    name: ['tenants', 'limits'],
+    args: ['platform', 'externalId'],
+    options: ['set', 'unset', 'clear'],
+    needsDeps: true,
+    async run({ deps, args, v, io }) {
+      io.out(renderPlanChange(await setLimits(deps, tenantRef(args[0]!, args[1]!), limitChange(v))));
+    },
+  },
+  ...(['disable', 'enable'] as const).map(
+    (verb): CommandSpec => ({
+      name: ['tenants', verb],
+      args: ['platform', 'externalId'],
+      options: [],
+      needsDeps: true,
+      async run({ deps, args, io }) {
+        io.out(renderStatusChange(await setEnabled(deps, tenantRef(args[0]!, args[1]!), verb === 'enable')));
+      },
+    }),
+  ),
+  {
+    name: ['tenants', 'purge'],
+    args: ['platform', 'externalId'],
+    options: ['yes'],
+    needsDeps: true,
+    async run({ deps, args, v, io }) {
+      io.out(renderPurge(await purgeTenant(deps, tenantRef(args[0]!, args[1]!), { yes: v.yes ?? false })));
+    },
+  },
+  {
+    name: ['usage'],
+    args: [],
+    options: ['tenant', 'from', 'to', 'json'],
+    needsDeps: true,
+    async run({ deps, v, io }) {
+      const r = await usageReport(deps, {
+        tenant: v.tenant !== undefined ? parseTenantRef(v.tenant) : undefined,
+        from: v.from !== undefined ? parseDay(v.from, '--from') : undefined,
+        to: v.to !== undefined ? parseDay(v.to, '--to') : undefined,
+      });
+      print(io, v, r, () => renderUsage(r));
+    },
+  },
+  {
+    name: ['plans'],
+    args: [],
+    options: ['json'],
+    needsDeps: false,
+    async run({ v, io }) {
+      const list = listPlans();
+      print(io, v, list, () => renderPlans(list));
+    },
+  },
+  {
+    name: ['knowledge', 'ingest'],
+    args: ['platform', 'externalId', 'folder'],
+    options: [],
+    needsDeps: true,
+    async run({ deps, args, io }) {
+      io.out(await runIngest(deps, tenantRef(args[0]!, args[1]!), args[2]!, io.progress));
+    },
+  },
+];
+
+function findCommand(positionals: string[]): CommandSpec {
+  const match = commands.find((c) => c.name.every((w, i) => positionals[i] === w));
+  if (match) return match;
+  const groups = [...new Set(commands.map((c) => c.name[0]))];
+  const group = commands.filter((c) => c.name[0] === positionals[0] && c.name.length > 1);
+  if (group.length > 0) {
+    const what = positionals[1] === undefined ? 'missing' : `unknown`;
+    const sub = positionals[1] === undefined ? '' : ` "${positionals[1]}"`;
+    throw new AdminInputError(`${what} ${positionals[0]} subcommand${sub}; use one of: ${group.map((c) => c.name[1]).join(', ')}`);
+  }
+  throw new AdminInputError(`unknown command "${positionals[0] ?? ''}"; use one of: ${groups.join(', ')} (see --help)`);
+}
+
+function checkUsage(cmd: CommandSpec, args: string[], v: Values): void {
+  const usage = [...cmd.name, ...cmd.args.map((a) => `<${a}>`)].join(' ');
+  if (args.length < cmd.args.length) throw new AdminInputError(`missing <${cmd.args[args.length]}>; usage: ${usage}`);
+  if (args.length > cmd.args.length) throw new AdminInputError(`unexpected argument "${args[cmd.args.length]}"; usage: ${usage}`);
+  for (const k of Object.keys(v) as OptionName[]) {
+    if (k !== 'help' && !cmd.options.includes(k)) throw new AdminInputError(`--${k} does not apply to "${cmd.name.join(' ')}"`);
+  }
+}
+
+export interface RunAdminOptions {
+  env: NodeJS.ProcessEnv;
+  io: AdminIo;
+  /** Tests pass deps over their own database; otherwise the CLI opens the configured one. */
+  deps?: AdminDeps;
+  logger?: Logger;
+}
+
+export async function runAdmin(argv: string[], opts: RunAdminOptions): Promise<number> {
+  const { io } = opts;
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof optionSpec; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: optionSpec, allowPositionals: true, strict: true });
+  } catch (err) {
+    // node's message goes on to explain `--` for positionals; the first sentence is the point.
+    io.err(`error: ${(err as Error).message.split(/\n|\. /)[0]!.replace(/\.$/, '')} (see --help)`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  if (values.help || positionals.length === 0 || positionals[0] === 'help') {
+    io.out(helpText);
+    return positionals.length === 0 && !values.help ? 2 : 0;
+  }
+  let close: (() => Promise<void>) | undefined;
+  try {
+    const cmd = findCommand(positionals);
+    const args = positionals.slice(cmd.name.length);
+    checkUsage(cmd, args, values as Values);
+    let deps = opts.deps;
+    if (!deps && cmd.needsDeps) {
+      const config: Config = loadConfig(opts.env);
+      // Warnings (Ollama unreachable, ...) go to stderr so stdout stays parseable.
+      const logger = opts.logger ?? createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr);
+      const ctx = await openAdminContext(config, logger);
+      close = ctx.close;
+      deps = ctx.deps;
+    }
+    await cmd.run({ deps: deps!, args, v: values as Values, io });
+    return 0;
+  } catch (err) {
+    if (err instanceof AdminInputError) {
+      io.err(`error: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      return 2;
+    }
+    io.err(`error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    return 1;
+  } finally {
+    await close?.();
+  }
+}
