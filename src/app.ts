@@ -111,7 +111,9 @@ export async function createCore(config: Config, opts: CreateCoreOptions = {}): 
     audit,
     admission,
     knowledge,
-    knowledgeUnavailable: kb.reason,
+    knowledgeUnavailable: kb.knowledge
+      ? undefined
+      : 'The knowledge base is not set up on this deployment yet. Its operator can enable it (Qdrant or pgvector).',
   });
   const ask = new AskPipeline({
     memory,

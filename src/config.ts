@@ -70,6 +70,8 @@ export const configSchema = z.object({
   /** Shards this process runs, e.g. "0,1", out of DISCORD_SHARD_COUNT. */
   DISCORD_SHARD_IDS: z.string().regex(/^\d+(,\d+)*$/, { message: 'shard ids such as 0,1' }).optional(),
   DISCORD_SHARD_COUNT: int(1, 10_000).optional(),
+  /** Ask for the privileged Message Content intent (needed only for channel mode `all`). */
+  DISCORD_MESSAGE_CONTENT: bool.default(false),
 });
 
 export type Config = z.infer<typeof configSchema> & { PUBLIC_URL: string };

@@ -1,0 +1,272 @@
+/**
+ * TenantKnowledgeBase: the KnowledgeBase port over the `documents` table (metadata) and a
+ * VectorStore (chunks and their embeddings). Every method takes a TenantScope, and the store
+ * is only reached through `store.forTenant(scope)`.
+ *
+ * Write order keeps the two stores consistent without a shared transaction: new vectors go in
+ * under a fresh document id first, then the documents row is swapped in one transaction, then
+ * the replaced document's vectors are deleted. Retrieval keeps only hits whose document row
+ * exists, so vectors left behind by a crash in between are never shown.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, count, eq, inArray, sql, sum } from 'drizzle-orm';
+import {
+  UserFacingError,
+  type KnowledgeBase,
+  type KnowledgeDocument,
+  type KnowledgeInput,
+  type KnowledgeLimits,
+  type LlmBackend,
+  type Passage,
+  type TenantScope,
+} from '../core/ports.js';
+import type { Db } from '../db/client.js';
+import { documents } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import { chunkText, defaultChunkOptions, type ChunkOptions } from './chunker.js';
+import { parseFile } from './parse.js';
+import { isUuid, type VectorStore } from './vector-store.js';
+
+export interface TenantKnowledgeBaseDeps {
+  db: Db;
+  store: VectorStore;
+  backend: LlmBackend;
+  embedModel: string;
+  logger?: Logger;
+  /** Passages scoring below this cosine similarity are not returned. */
+  minScore?: number;
+  /** Most passages returned by retrieve(). */
+  topK?: number;
+  chunking?: ChunkOptions;
+  /** Inputs per embedding request. */
+  embedBatchSize?: number;
+}
+
+/** Embeds a probe string to learn the model's vector size (models do not advertise it). */
+export async function detectDimension(backend: LlmBackend, model: string): Promise<number> {
+  const [v] = await backend.embed(model, ['dimension probe']);
+  if (!v || v.length === 0) throw new Error(`embedding model ${model} returned no vector`);
+  return v.length;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} bytes`;
+}
+
+function cleanTitle(raw: string | undefined): string {
+  return (raw ?? '').replace(/\s+/g, ' ').trim().replace(/:$/, '').trim().slice(0, 200);
+}
+
+type DocumentRow = typeof documents.$inferSelect;
+
+function toDocument(row: DocumentRow): KnowledgeDocument {
+  return { id: row.id, title: row.title, source: row.source, chunkCount: row.chunkCount, bytes: row.bytes, createdAt: row.createdAt };
+}
+
+export class TenantKnowledgeBase implements KnowledgeBase {
+  private readonly db: Db;
+  private readonly store: VectorStore;
+  private readonly backend: LlmBackend;
+  private readonly embedModel: string;
+  private readonly logger?: Logger;
+  private readonly minScore: number;
+  private readonly topK: number;
+  private readonly chunking: ChunkOptions;
+  private readonly embedBatchSize: number;
+  private readying: Promise<void> | undefined;
+
+  constructor(deps: TenantKnowledgeBaseDeps) {
+    this.db = deps.db;
+    this.store = deps.store;
+    this.backend = deps.backend;
+    this.embedModel = deps.embedModel;
+    this.logger = deps.logger;
+    this.minScore = deps.minScore ?? 0.35;
+    this.topK = deps.topK ?? 4;
+    this.chunking = deps.chunking ?? defaultChunkOptions;
+    this.embedBatchSize = Math.max(1, deps.embedBatchSize ?? 32);
+  }
+
+  /**
+   * Detects the embedding dimension and creates the store's collection/table. Runs once; a
+   * failure (backend down) is forgotten so the next call tries again.
+   */
+  ready(): Promise<void> {
+    this.readying ??= (async () => {
+      const dimension = await detectDimension(this.backend, this.embedModel);
+      await this.store.init(dimension);
+      this.logger?.info({ store: this.store.kind, dimension, model: this.embedModel }, 'knowledge store ready');
+    })().catch((err: unknown) => {
+      this.readying = undefined;
+      throw err;
+    });
+    return this.readying;
+  }
+
+  async retrieve(scope: TenantScope, question: string, signal?: AbortSignal): Promise<Passage[]> {
+    // Most tenants have no documents: answer that from the database without an embedding call.
+    const any = await this.db.select({ id: documents.id }).from(documents).where(eq(documents.tenantId, scope.tenantId)).limit(1);
+    if (any.length === 0 || !question.trim()) return [];
+    await this.ready();
+    const [vector] = await this.backend.embed(this.embedModel, [question.slice(0, 4000)], signal);
+    if (!vector) return [];
+    const hits = await this.store.forTenant(scope).search(vector, { limit: this.topK, minScore: this.minScore });
+    if (hits.length === 0) return [];
+    const ids = [...new Set(hits.map((h) => h.documentId))];
+    const live = await this.db
+      .select({ id: documents.id, title: documents.title })
+      .from(documents)
+      .where(and(eq(documents.tenantId, scope.tenantId), inArray(documents.id, ids)));
+    const titles = new Map(live.map((d) => [d.id, d.title]));
+    return hits
+      .filter((h) => titles.has(h.documentId))
+      .map((h) => ({ documentId: h.documentId, title: titles.get(h.documentId)!, text: h.text, score: h.score }));
+  }
+
+  async add(
+    scope: TenantScope,
+    input: KnowledgeInput,
+    limits: KnowledgeLimits,
+  ): Promise<{ document: KnowledgeDocument; replaced: boolean }> {
+    const { text, source, mimeType, bytes } = await this.readInput(input, limits);
+    const title = cleanTitle(input.title) || (input.file ? cleanTitle(input.file.filename) : cleanTitle(text.split('\n')[0]).slice(0, 80));
+    if (!title) throw new UserFacingError('Please give the document a title, e.g. `knowledge add Holiday policy: <text>`.');
+    const chunks = chunkText(text, this.chunking);
+    if (chunks.length === 0) throw new UserFacingError(`I found no text to learn from in "${title}".`);
+
+    await this.checkLimits(scope, title, chunks.length, limits);
+    await this.ready();
+    const vectors = await this.embedAll(chunks);
+
+    const documentId = randomUUID();
+    const vectorsOfTenant = this.store.forTenant(scope);
+    await vectorsOfTenant.upsert(chunks.map((t, i) => ({ documentId, chunkNo: i, title, text: t, vector: vectors[i]! })));
+    let replacedId: string | undefined;
+    let row: DocumentRow;
+    try {
+      row = await this.db.transaction(async (tx) => {
+        const old = await tx
+          .delete(documents)
+          .where(and(eq(documents.tenantId, scope.tenantId), eq(documents.title, title)))
+          .returning({ id: documents.id });
+        replacedId = old[0]?.id;
+        const [inserted] = await tx
+          .insert(documents)
+          .values({ id: documentId, tenantId: scope.tenantId, title, source, mimeType, bytes, chunkCount: chunks.length, addedBy: input.addedBy })
+          .returning();
+        return inserted!;
+      });
+    } catch (err) {
+      await vectorsOfTenant.deleteDocument(documentId).catch(() => undefined);
+      throw err;
+    }
+    if (replacedId) {
+      await vectorsOfTenant.deleteDocument(replacedId).catch((err: unknown) => {
+        // Harmless for answers (retrieve() ignores vectors without a document row); logged for the operator.
+        this.logger?.warn({ err, tenantId: scope.tenantId, documentId: replacedId }, 'could not delete replaced vectors');
+      });
+    }
+    this.logger?.info({ tenantId: scope.tenantId, documentId, chunks: chunks.length, bytes, replaced: Boolean(replacedId) }, 'knowledge added');
+    return { document: toDocument(row), replaced: Boolean(replacedId) };
+  }
+
+  private async readInput(input: KnowledgeInput, limits: KnowledgeLimits) {
+    if (input.file) {
+      const { filename, data } = input.file;
+      if (data.length > limits.maxFileBytes) {
+        throw new UserFacingError(
+          `"${filename}" is too large (${formatBytes(data.length)}): files for this workspace can be at most ${formatBytes(limits.maxFileBytes)}.`,
+        );
+      }
+      const text = await parseFile(input.file);
+      return { text, source: filename.slice(0, 200), mimeType: input.file.mimeType || 'application/octet-stream', bytes: data.length };
+    }
+    const text = input.text ?? '';
+    if (!text.trim()) throw new UserFacingError('Nothing to add: paste some text after the title, or attach a file.');
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > limits.maxFileBytes) {
+      throw new UserFacingError(`That text is too long (${formatBytes(bytes)}): documents for this workspace can be at most ${formatBytes(limits.maxFileBytes)}.`);
+    }
+    return { text, source: 'paste', mimeType: 'text/plain', bytes };
+  }
+
+  private async checkLimits(scope: TenantScope, title: string, newChunks: number, limits: KnowledgeLimits): Promise<void> {
+    const [totals] = await this.db
+      .select({ docs: count(), chunks: sum(documents.chunkCount) })
+      .from(documents)
+      .where(eq(documents.tenantId, scope.tenantId));
+    const [same] = await this.db
+      .select({ chunks: documents.chunkCount })
+      .from(documents)
+      .where(and(eq(documents.tenantId, scope.tenantId), eq(documents.title, title)));
+    const docsAfter = Number(totals?.docs ?? 0) + (same ? 0 : 1);
+    if (docsAfter > limits.maxDocuments) {
+      throw new UserFacingError(
+        `This workspace already has ${limits.maxDocuments} documents, its limit. Remove one with \`knowledge remove <id>\` first.`,
+      );
+    }
+    const chunksAfter = Number(totals?.chunks ?? 0) - (same?.chunks ?? 0) + newChunks;
+    if (chunksAfter > limits.maxChunks) {
+      throw new UserFacingError(
+        `"${title}" needs ${newChunks} passages, and the knowledge base would hold ${chunksAfter}: over this workspace's limit of ${limits.maxChunks}. Remove a document or add a shorter one.`,
+      );
+    }
+  }
+
+  private async embedAll(texts: string[]): Promise<number[][]> {
+    const out: number[][] = [];
+    for (let i = 0; i < texts.length; i += this.embedBatchSize) {
+      const batch = texts.slice(i, i + this.embedBatchSize);
+      const vectors = await this.backend.embed(this.embedModel, batch);
+      if (vectors.length !== batch.length) throw new Error(`embedding returned ${vectors.length} vectors for ${batch.length} inputs`);
+      out.push(...vectors);
+    }
+    return out;
+  }
+
+  async list(scope: TenantScope): Promise<KnowledgeDocument[]> {
+    const rows = await this.db
+      .select()
+      .from(documents)
+      .where(eq(documents.tenantId, scope.tenantId))
+      .orderBy(asc(documents.createdAt), asc(documents.title));
+    return rows.map(toDocument);
+  }
+
+  /** `documentId` is a full id or a unique prefix of at least 8 hex digits (as lists show). */
+  async remove(scope: TenantScope, documentId: string): Promise<boolean> {
+    const id = await this.resolveId(scope, documentId.trim().toLowerCase());
+    if (!id) return false;
+    const deleted = await this.db
+      .delete(documents)
+      .where(and(eq(documents.tenantId, scope.tenantId), eq(documents.id, id)))
+      .returning({ id: documents.id });
+    if (deleted.length === 0) return false;
+    await this.store.forTenant(scope).deleteDocument(id);
+    this.logger?.info({ tenantId: scope.tenantId, documentId: id }, 'knowledge removed');
+    return true;
+  }
+
+  private async resolveId(scope: TenantScope, given: string): Promise<string | undefined> {
+    if (isUuid(given)) return given;
+    if (!/^[0-9a-f]{8}[0-9a-f-]*$/.test(given)) return undefined;
+    const rows = await this.db
+      .select({ id: documents.id })
+      .from(documents)
+      .where(and(eq(documents.tenantId, scope.tenantId), sql`${documents.id}::text like ${given + '%'}`))
+      .limit(2);
+    return rows.length === 1 ? rows[0]!.id : undefined;
+  }
+
+  async purge(scope: TenantScope): Promise<void> {
+    // Vectors first: if deleting them fails, the document rows still list what remains, and a
+    // re-run finishes the job. Deleting needs no dimension, so a backend that is down must not
+    // block a purge: try to get ready, then delete regardless.
+    await this.ready().catch((err: unknown) => this.logger?.warn({ err: String(err) }, 'knowledge store not ready during purge'));
+    await this.store.forTenant(scope).deleteAll();
+    await this.db.delete(documents).where(eq(documents.tenantId, scope.tenantId));
+    this.logger?.info({ tenantId: scope.tenantId }, 'knowledge purged');
+  }
+}
