@@ -12,7 +12,7 @@ interface Stoppable {
 
 async function startAdapters(core: Core, config: Config): Promise<Stoppable[]> {
   const started: Stoppable[] = [];
-  if (config.SLACK_SIGNING_SECRET || config.SLACK_APP_TOKEN) {
+  if (config.SLACK_SIGNING_SECRET) {
     const { startSlack } = await import('../adapters/slack/index.js');
     started.push(await startSlack(core));
     core.logger.info('Slack adapter on: POST /slack/events, GET /slack/install');

@@ -1,0 +1,155 @@
+/**
+ * The Slack adapter: one Bolt app for every installed workspace (each its own tenant).
+ *
+ * HTTP mode (default): Bolt's HTTPReceiver verifies the v0 signature and the 5-minute timestamp
+ * window and acks at once (processBeforeResponse=false); its request listener is mounted on the
+ * core's HTTP shell at POST /slack/events. Socket Mode (SLACK_APP_TOKEN set) is for development.
+ * OAuth install routes are mounted in both modes through one InstallProvider, and every Web API
+ * client — the App's per-workspace clients, the code exchange, progress clients — follows
+ * SLACK_API_URL.
+ */
+import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { LRUCache } from 'lru-cache';
+import type { Core } from '../../src/app.js';
+import { TokenSealer } from '../../src/security/sealing.js';
+import { boltLogger } from './bolt-logger.js';
+import { SlackAdminCheck } from './inbound.js';
+import { PostgresInstallationStore } from './installation-store.js';
+import { registerListeners } from './listeners.js';
+import { createInstaller, mountInstallRoutes, stateSecretOf } from './oauth.js';
+import { StreamingPolicy } from './reply-sink.js';
+
+export type SlackCore = Pick<Core, 'config' | 'logger' | 'database' | 'tenants' | 'engine' | 'http'>;
+
+export interface StartSlackOptions {
+  /** Try chat.startStream before falling back to chat.update (default true). */
+  nativeStreaming?: boolean;
+  /** Socket Mode instead of HTTP; defaults to "SLACK_APP_TOKEN is set". */
+  socketMode?: boolean;
+  maxMessageChars?: number;
+  minUpdateIntervalMs?: number;
+  /** Slack's authorize page, for proxies and tests. */
+  authorizationUrl?: string;
+  /** Seconds a users.info admin answer is trusted. */
+  adminCacheMs?: number;
+  onHandled?: (what: string) => void;
+}
+
+export interface SlackAdapter {
+  app: App;
+  store: PostgresInstallationStore;
+  close(): Promise<void>;
+}
+
+export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}): Promise<SlackAdapter> {
+  const c = core.config;
+  if (!c.SLACK_SIGNING_SECRET || !c.SLACK_CLIENT_ID || !c.SLACK_CLIENT_SECRET) {
+    throw new Error('Slack is off: set SLACK_SIGNING_SECRET, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET');
+  }
+  const logger = core.logger.child({ adapter: 'slack' });
+  const slackLogger = boltLogger(core.logger, { debug: c.LOG_MESSAGE_TEXT && c.LOG_LEVEL === 'debug' });
+  const sealer = TokenSealer.fromConfig(c.ENCRYPTION_KEY, c.ENCRYPTION_OLD_KEYS);
+  const store = new PostgresInstallationStore(core.database.db, sealer, core.tenants);
+
+  // Interactive calls: a couple of quick retries, never Slack's default of ~30 minutes.
+  const clientOptions = (): WebClientOptions => ({
+    slackApiUrl: c.SLACK_API_URL,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 5_000, maxRetryTime: 10_000 },
+    timeout: 15_000,
+    logger: slackLogger,
+  });
+  const progressClients = new LRUCache<string, WebClient>({ max: 1_000, ttl: 10 * 60_000 });
+  const progressClient = (token: string) => {
+    let client = progressClients.get(token);
+    if (!client) {
+      client = new WebClient(token, { ...clientOptions(), rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+      progressClients.set(token, client);
+    }
+    return client;
+  };
+
+  const stateSecret = stateSecretOf(c.SLACK_STATE_SECRET, c.SLACK_CLIENT_SECRET);
+  if (!c.SLACK_STATE_SECRET) logger.warn('SLACK_STATE_SECRET unset: deriving the OAuth state secret from SLACK_CLIENT_SECRET');
+  const oauth = {
+    clientId: c.SLACK_CLIENT_ID,
+    clientSecret: c.SLACK_CLIENT_SECRET,
+    stateSecret,
+    publicUrl: c.PUBLIC_URL,
+    installationStore: store,
+    clientOptions: clientOptions(),
+    tenants: core.tenants,
+    logger,
+    slackLogger,
+    authorizationUrl: opts.authorizationUrl,
+  };
+  const installer = createInstaller(oauth);
+  mountInstallRoutes(core.http, installer, oauth);
+
+  const socketMode = opts.socketMode ?? Boolean(c.SLACK_APP_TOKEN);
+  let receiver: Receiver;
+  let httpReceiver: HTTPReceiver | undefined;
+  if (socketMode) {
+    if (!c.SLACK_APP_TOKEN) throw new Error('Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write)');
+    receiver = new SocketModeReceiver({
+      appToken: c.SLACK_APP_TOKEN,
+      logger: slackLogger,
+      // apps.connections.open on SLACK_API_URL; reconnects may retry longer than interactive calls.
+      installerOptions: { clientOptions: { ...clientOptions(), retryConfig: { retries: 10, factor: 1.3 } } },
+    });
+  } else {
+    httpReceiver = new HTTPReceiver({
+      signingSecret: c.SLACK_SIGNING_SECRET,
+      endpoints: '/slack/events',
+      logger: slackLogger,
+      // Ack first, work after: Slack wants the answer within 3 s and retries otherwise.
+      processBeforeResponse: false,
+    });
+    receiver = httpReceiver;
+  }
+
+  const app = new App({
+    receiver,
+    authorize: (source) => installer.authorize(source),
+    clientOptions: clientOptions(),
+    logger: slackLogger,
+    ignoreSelf: true,
+  });
+
+  registerListeners(app, {
+    engine: core.engine,
+    tenants: core.tenants,
+    store,
+    admin: new SlackAdminCheck(
+      {
+        installerOf: async (key) => (await core.tenants.resolve('slack', key))?.installedBy ?? null,
+      },
+      opts.adminCacheMs ?? 60_000,
+    ),
+    progressClient,
+    streaming: new StreamingPolicy(opts.nativeStreaming ?? true),
+    apiUrl: c.SLACK_API_URL,
+    logger,
+    maxMessageChars: opts.maxMessageChars,
+    minUpdateIntervalMs: opts.minUpdateIntervalMs,
+    onHandled: opts.onHandled,
+  });
+
+  if (httpReceiver) {
+    const listener = httpReceiver.requestListener;
+    core.http.route('POST', '/slack/events', (req, res) => listener(req, res));
+    logger.info({ mode: 'http', path: '/slack/events' }, 'slack adapter ready');
+  } else {
+    await app.start();
+    logger.info({ mode: 'socket' }, 'slack adapter ready');
+  }
+
+  return {
+    app,
+    store,
+    async close() {
+      if (socketMode) await app.stop();
+      progressClients.clear();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The OAuth install flow through Bolt's InstallProvider: `GET /slack/install` sets the state
+ * cookie and redirects to Slack's authorize page; `GET /slack/oauth_redirect` checks the state
+ * (cookie + signed state), exchanges the code against SLACK_API_URL, creates or reactivates the
+ * tenant, stores the sealed installation and DMs the installer a welcome.
+ */
+import { createHmac } from 'node:crypto';
+import { InstallProvider, type Installation, type InstallationStore, type Logger as SlackLogger } from '@slack/oauth';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { HttpRouter } from '../../src/http/router.js';
+import type { Logger } from '../../src/logger.js';
+import type { TenantRegistry } from '../../src/tenancy/registry.js';
+import { installationKeyOf } from './installation-store.js';
+
+/** Bot scopes the app asks for (kept in step with slack-app-manifest.yml). */
+export const BOT_SCOPES = [
+  'app_mentions:read',
+  'channels:history',
+  'groups:history',
+  'im:history',
+  'mpim:history',
+  'chat:write',
+  'commands',
+  'files:read',
+  'users:read',
+];
+
+export const WELCOME_TEXT = [
+  ':wave: Thanks for installing me! Here is how to use me:',
+  '• Mention me in a channel (`@bot your question`) and I answer in the thread.',
+  '• Send me a direct message to talk privately.',
+  '• `/llm help` lists the commands; as the installer you are an admin and can set personas, channel mode (`/llm channel mode all`) and knowledge (`/llm knowledge add <title>: <text>`).',
+].join('\n');
+
+export interface SlackOAuthOptions {
+  clientId: string;
+  clientSecret: string;
+  stateSecret: string;
+  publicUrl: string;
+  installationStore: InstallationStore;
+  clientOptions: WebClientOptions;
+  tenants: Pick<TenantRegistry, 'install'>;
+  logger: Logger;
+  slackLogger: SlackLogger;
+  /** Slack's authorize page (a test or proxy may point elsewhere). */
+  authorizationUrl?: string;
+}
+
+/** SLACK_STATE_SECRET when set; else a secret derived from the client secret (stable across instances). */
+export function stateSecretOf(stateSecret: string | undefined, clientSecret: string): string {
+  return stateSecret ?? createHmac('sha256', clientSecret).update('slack-oauth-state').digest('hex');
+}
+
+export function createInstaller(o: SlackOAuthOptions): InstallProvider {
+  return new InstallProvider({
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    stateSecret: o.stateSecret,
+    installationStore: o.installationStore,
+    directInstall: true,
+    logger: o.slackLogger,
+    // The code exchange and its auth.test use this client: it must follow SLACK_API_URL too.
+    clientOptions: o.clientOptions,
+    ...(o.authorizationUrl ? { authorizationUrl: o.authorizationUrl } : {}),
+  });
+}
+
+export function mountInstallRoutes(router: HttpRouter, installer: InstallProvider, o: SlackOAuthOptions): void {
+  const redirectUri = `${o.publicUrl}/slack/oauth_redirect`;
+  router.route('GET', '/slack/install', (req, res) =>
+    installer.handleInstallPath(req, res, {}, { scopes: BOT_SCOPES, redirectUri }),
+  );
+  router.route('GET', '/slack/oauth_redirect', (req, res) =>
+    installer.handleCallback(req, res, {
+      // Runs before the installation is stored: the row needs its tenant.
+      afterInstallation: async (installation) => {
+        const key = installationKeyOf(installation);
+        const name = installation.team?.name ?? installation.enterprise?.name ?? key;
+        await o.tenants.install('slack', key, { name, installedBy: installation.user?.id ?? null });
+        o.logger.info({ workspace: key, enterprise: installation.isEnterpriseInstall === true }, 'slack app installed');
+        return true;
+      },
+      successAsync: async (installation, _opts, _req, res) => {
+        await sendWelcome(installation, o).catch((err) =>
+          o.logger.warn({ err: (err as { code?: string }).code ?? 'error' }, 'slack welcome DM failed'),
+        );
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+        res.end('<html><body><h1>Installed</h1><p>The bot is ready. Mention it in a channel or send it a direct message. You can close this tab.</p></body></html>');
+      },
+      failure: (error, _opts, _req, res) => {
+        o.logger.warn({ code: error.code }, 'slack install failed');
+        res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8' });
+        res.end('<html><body><h1>Install failed</h1><p>Please start again from the install link.</p></body></html>');
+      },
+    }),
+  );
+}
+
+async function sendWelcome(installation: Installation, o: SlackOAuthOptions): Promise<void> {
+  const token = installation.bot?.token;
+  const user = installation.user?.id;
+  if (!token || !user) return;
+  const client = new WebClient(token, { ...o.clientOptions, ...(installation.team?.id ? { teamId: installation.team.id } : {}) });
+  // Posting to a user id opens (or reuses) the app's DM with that user.
+  await client.chat.postMessage({ channel: user, text: WELCOME_TEXT });
+}
