@@ -97,7 +97,7 @@ describe('permissions and audit', () => {
 
   it('applies an admin change and writes an audit row naming the actor', async () => {
     const r = await t.send('/llm persona default concise', { admin: true, user: 'root-admin' });
-    expect(r.sink.final).toMatch(/default persona is now \*concise\*/);
+    expect(r.sink.final).toMatch(/default persona is now \*\*concise\*\*/);
     const tenant = (await t.core.tenants.resolve('console', 'acme'))!;
     expect(tenant.defaultPersona).toBe('concise');
     const [entry] = await t.core.audit.recent(tenant);

@@ -93,9 +93,9 @@ describe('SlackReplySink', () => {
     expect(m!.text).toBe('Something went wrong.');
   });
 
-  it("keeps the core's own notices as written (Slack style), escaping only", async () => {
+  it("renders the core's own Markdown notices as mrkdwn, like answers", async () => {
     const s = sink({ threadTs: '60.000001' }, { streaming: new StreamingPolicy(false) });
-    await s.finish('Persona *pirate* saved. Try `persona use <name>`.', { kind: 'notice' });
+    await s.finish('Persona **pirate** saved. Try `persona use <name>`.', { kind: 'notice' });
     const [m] = slack.botMessages(ws.botToken).filter((x) => x.threadTs === '60.000001');
     expect(m!.text).toBe('Persona *pirate* saved. Try `persona use &lt;name&gt;`.');
   });

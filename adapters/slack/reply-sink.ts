@@ -10,7 +10,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { FinishOptions, ReplySink } from '../../src/core/ports.js';
 import type { Logger } from '../../src/logger.js';
-import { escapeSlack, markdownToMrkdwn, splitMessage } from './mrkdwn.js';
+import { markdownToMrkdwn, splitMessage } from './mrkdwn.js';
 
 export const DEFAULT_MAX_MESSAGE_CHARS = 3500;
 const PLACEHOLDER = ':hourglass_flowing_sand: _Thinking…_';
@@ -141,8 +141,8 @@ export class SlackReplySink implements ReplySink {
     if (this.finished) return;
     this.finished = true;
     const body = text.trim() ? text : '_(no answer)_';
-    // The core writes its own notices in Slack's style already (*bold*, •); model answers are Markdown.
-    const render = options.kind === 'notice' || options.kind === 'error' ? escapeSlack : markdownToMrkdwn;
+    // Answers and the core's own notices are both Markdown.
+    const render = markdownToMrkdwn;
     if (options.ephemeral) return this.finishEphemeral(render(body));
     const parts =
       this.mode === 'stream' && body.startsWith(this.streamed)

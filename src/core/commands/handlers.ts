@@ -65,7 +65,7 @@ export class CommandHandlers {
           const marks = [p.builtin ? 'built-in' : 'custom'];
           if (p.name === settings.persona) marks.push('this channel');
           if (p.name === tenant.defaultPersona) marks.push('workspace default');
-          return `• *${p.name}* (${marks.join(', ')})`;
+          return `• **${p.name}** (${marks.join(', ')})`;
         });
         return { text: `Personas:\n${lines.join('\n')}` };
       }
@@ -77,30 +77,30 @@ export class CommandHandlers {
           p.temperature != null ? `temperature ${p.temperature}` : null,
           p.maxTokens != null ? `max ${p.maxTokens} tokens` : null,
         ].filter(Boolean);
-        return { text: `*${p.name}* (${extra.join(', ')})\n> ${p.systemPrompt.replace(/\n/g, '\n> ')}` };
+        return { text: `**${p.name}** (${extra.join(', ')})\nSystem prompt: ${p.systemPrompt}` };
       }
       case 'persona.create': {
         const p = await personas.create(tenant, c.persona, actor);
         await audit.record(tenant, actor, 'persona.create', { name: p.name, model: p.model });
-        return { text: `Persona *${p.name}* saved. Use it here with \`persona use ${p.name}\`.` };
+        return { text: `Persona **${p.name}** saved. Use it here with \`persona use ${p.name}\`.` };
       }
       case 'persona.delete': {
         const deleted = await personas.delete(tenant, c.name);
         if (!deleted) throw new UserFacingError(`There is no custom persona called "${c.name}".`);
         await audit.record(tenant, actor, 'persona.delete', { name: c.name });
-        return { text: `Persona *${c.name}* deleted. Channels that used it fall back to the default.` };
+        return { text: `Persona **${c.name}** deleted. Channels that used it fall back to the default.` };
       }
       case 'persona.use': {
         await this.requirePersona(tenant, c.name);
         await channels.set(tenant, channel, { persona: c.name });
         await audit.record(tenant, actor, 'persona.use', { channel, name: c.name });
-        return { text: `This channel now uses the *${c.name}* persona.` };
+        return { text: `This channel now uses the **${c.name}** persona.` };
       }
       case 'persona.default': {
         await this.requirePersona(tenant, c.name);
         await tenants.setDefaultPersona(tenant, c.name);
         await audit.record(tenant, actor, 'persona.default', { name: c.name });
-        return { text: `The workspace default persona is now *${c.name}*.` };
+        return { text: `The workspace default persona is now **${c.name}**.` };
       }
       case 'channel.mode': {
         await channels.set(tenant, channel, { mode: c.mode });
@@ -143,7 +143,7 @@ export class CommandHandlers {
     if (c.type === 'knowledge.list') {
       const docs = await kb.list(tenant);
       if (docs.length === 0) return { text: 'No documents yet. Add one with `knowledge add <title>: <text>` or attach a file.' };
-      const lines = docs.map((d) => `• \`${d.id}\` *${d.title}* (${d.chunkCount} passages, ${d.source})`);
+      const lines = docs.map((d) => `• \`${d.id}\` **${d.title}** (${d.chunkCount} passages, ${d.source})`);
       return { text: `Documents:\n${lines.join('\n')}` };
     }
     if (c.type === 'knowledge.remove') {
@@ -169,7 +169,7 @@ export class CommandHandlers {
       });
     await this.deps.audit.record(tenant, actor, 'knowledge.add', { id: document.id, title: document.title, replaced });
     return {
-      text: `${replaced ? 'Replaced' : 'Added'} *${document.title}* (id \`${document.id}\`, ${document.chunkCount} passages).`,
+      text: `${replaced ? 'Replaced' : 'Added'} **${document.title}** (id \`${document.id}\`, ${document.chunkCount} passages).`,
     };
   }
 

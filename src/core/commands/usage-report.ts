@@ -9,7 +9,7 @@ export async function renderUsage(usage: UsageMeter, tenant: Tenant): Promise<st
   const l = tenant.limits;
   const pct = Math.min(100, Math.round((today.tokens / Math.max(1, l.tokensPerDay)) * 100));
   return [
-    `Usage for plan *${tenant.plan}*:`,
+    `Usage for plan **${tenant.plan}**:`,
     `• Today: ${n(today.tokens)} of ${n(l.tokensPerDay)} tokens (${pct}%), ${n(today.requests)} answers, ${n(today.rejected)} refused`,
     `• This month: ${n(month.tokens)} tokens, ${n(month.requests)} answers`,
     `• Limits: ${l.maxConcurrent} at once, ${n(l.requestsPerMinute)} per minute, ${n(l.maxDocuments)} documents`,
