@@ -74,4 +74,26 @@ describe('console adapter', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('usage: npm run chat');
   });
+
+  it('cites a document an admin added, and another workspace never sees it (embedded database)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'console-data-'));
+    const env = { DATABASE_URL: '', TEST_DATABASE_URL: '', DATA_DIR: dataDir, OLLAMA_HOST: fake.url, LOG_LEVEL: 'error' };
+    const add = await chat(
+      ['--workspace', 'acme', '--channel', 'general', '--admin'],
+      '/llm knowledge add Opening hours: The Oslo office opens at nine and closes at five on weekdays.\nwhen does the Oslo office open?\n',
+      env,
+    );
+    expect(add.code).toBe(0);
+    expect(add.out).toMatch(/Added \*\*Opening hours\*\*/);
+    expect(add.out).toContain('Sources: Opening hours');
+    const prompt = fake.chatRequests().at(-1)!.body.messages.map((m: any) => m.content).join('\n');
+    expect(prompt).toContain('opens at nine');
+
+    const other = await chat(['--workspace', 'globex', '--channel', 'general', '--admin'], 'when does the Oslo office open?\n/llm knowledge list\n', env);
+    expect(other.code).toBe(0);
+    expect(other.out).not.toContain('Sources:');
+    expect(other.out).toContain('No documents yet');
+    const otherPrompt = fake.chatRequests().at(-1)!.body.messages.map((m: any) => m.content).join('\n');
+    expect(otherPrompt).not.toContain('opens at nine');
+  });
 });
