@@ -79,6 +79,8 @@ export class BottleneckAdmission implements Admission {
   private readonly applied = new WeakMap<Bottleneck, AppliedLimits>();
   private readonly pending = new Set<PendingJob>();
   private readonly queuedByTenant = new Map<string, number>();
+  /** Jobs per tenant waiting for or holding a global slot, for fair priorities. */
+  private readonly globalByTenant = new Map<string, number>();
   private readonly refreshMs: number;
   private queued = 0;
   private running = 0;
@@ -139,7 +141,16 @@ export class BottleneckAdmission implements Admission {
       const viaGlobal = (): Promise<T | typeof SKIPPED> => {
         if (job.state !== 'queued') return Promise.resolve(SKIPPED);
         job.stage = 'global';
-        return this.global.schedule({ id: job.id }, start);
+        // The global queue is FIFO within a priority. A tenant's first job in it goes ahead
+        // of another tenant's second or third, so a tenant holding several slots cannot make
+        // a quiet tenant wait behind its backlog (Bottleneck: 0 is the highest priority).
+        const held = this.globalByTenant.get(tenantId) ?? 0;
+        this.globalByTenant.set(tenantId, held + 1);
+        return this.global.schedule({ id: job.id, priority: Math.min(9, held) }, start).finally(() => {
+          const n = (this.globalByTenant.get(tenantId) ?? 1) - 1;
+          if (n > 0) this.globalByTenant.set(tenantId, n);
+          else this.globalByTenant.delete(tenantId);
+        });
       };
       ready
         .then(() => limiter.schedule({ id: job.id }, viaGlobal))
