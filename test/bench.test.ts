@@ -52,7 +52,7 @@ describe('engine bench (tiny)', () => {
     expect(r.light.overheadMs.n).toBe(o.lightMessages);
 
     // Shapes: utilisation is a fraction, Jain in (0, 1], overhead and waits are non-negative.
-    for (const u of [r.saturated.utilisationSampled, r.saturated.utilisationIntegrated]) {
+    for (const u of [r.saturated.utilisationBackend, r.saturated.utilisationIntegrated]) {
       expect(u).toBeGreaterThanOrEqual(0);
       expect(u).toBeLessThanOrEqual(1);
     }

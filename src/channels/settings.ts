@@ -1,5 +1,6 @@
 /** Per-channel behaviour: answer mode, persona, memory window, retrieval on/off. */
 import { and, eq } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { channelSettings } from '../db/schema.js';
 import type { TenantScope } from '../core/ports.js';
@@ -16,10 +17,30 @@ export interface ChannelSettings {
 
 export const defaultChannelSettings: ChannelSettings = { mode: 'mention', persona: null, memoryMessages: null, retrieval: true };
 
+/**
+ * Read on every message, changed rarely: cached per (tenant, channel) and invalidated on set.
+ * Another instance's change is seen within the TTL.
+ */
 export class ChannelSettingsStore {
-  constructor(private readonly db: Db) {}
+  private readonly cache: LRUCache<string, ChannelSettings>;
+
+  constructor(
+    private readonly db: Db,
+    opts: { cacheSize?: number; cacheTtlMs?: number } = {},
+  ) {
+    this.cache = new LRUCache({ max: opts.cacheSize ?? 50_000, ttl: opts.cacheTtlMs ?? 15_000 });
+  }
 
   async get(scope: TenantScope, channelId: string): Promise<ChannelSettings> {
+    const key = `${scope.tenantId}\u0000${channelId}`;
+    const hit = this.cache.get(key);
+    if (hit) return { ...hit };
+    const value = await this.load(scope, channelId);
+    this.cache.set(key, value);
+    return { ...value };
+  }
+
+  private async load(scope: TenantScope, channelId: string): Promise<ChannelSettings> {
     const [row] = await this.db
       .select()
       .from(channelSettings)
@@ -30,7 +51,8 @@ export class ChannelSettingsStore {
   }
 
   async set(scope: TenantScope, channelId: string, patch: Partial<ChannelSettings>): Promise<ChannelSettings> {
-    const merged = { ...(await this.get(scope, channelId)), ...patch };
+    const merged = { ...(await this.load(scope, channelId)), ...patch };
+    this.cache.delete(`${scope.tenantId}\u0000${channelId}`);
     await this.db
       .insert(channelSettings)
       .values({ tenantId: scope.tenantId, channelId, ...merged })
@@ -38,6 +60,7 @@ export class ChannelSettingsStore {
         target: [channelSettings.tenantId, channelSettings.channelId],
         set: { ...patch, updatedAt: new Date() },
       });
+    this.cache.delete(`${scope.tenantId}\u0000${channelId}`);
     return merged;
   }
 }

@@ -61,10 +61,17 @@ export class AskPipeline {
       await memory.appendMany(tenant, key, msg.priorMessages.map((m) => ({ role: m.role, userId: m.userId, content: m.text })));
     }
     // Independent round trips run together: each sequential one adds to every answer's latency.
-    const [questionId, today] = await Promise.all([
+    // The window is read alongside the question's insert, so it may or may not include it: it
+    // asks for one message more and keeps only what is older than the question.
+    const maxMessages = settings.memoryMessages ?? options.memoryMessages;
+    const [questionId, today, persona, recent, hasDocuments] = await Promise.all([
       memory.append(tenant, key, { role: 'user', userId: msg.caller.userId, content: question }),
       usage.today(tenant),
+      this.persona(tenant, settings),
+      maxMessages > 0 ? memory.window(tenant, key, { maxMessages: maxMessages + 1, tokenBudget: options.memoryTokenBudget }) : [],
+      settings.retrieval && this.deps.knowledge ? this.hasDocuments(tenant) : false,
     ]);
+    const history = maxMessages > 0 ? recent.filter((m) => m.id < questionId).slice(-maxMessages) : [];
     logger.info(
       { tenant: tenant.tenantId, platform: msg.platform, channel: msg.channelId, ...(options.logMessageText ? { question } : {}) },
       'question received',
@@ -81,21 +88,10 @@ export class AskPipeline {
     const stream = new ThrottledReply(sink, logger);
     let waitMs = 0;
     try {
-      // Persona and history are read before taking a backend slot, so a slot is held only for
-      // retrieval and the chat call (the bench measured these reads as idle slot time). The
-      // window is the same either way: it only holds messages older than this question.
-      const [persona, history] = await Promise.all([
-        this.persona(tenant, settings),
-        memory.window(tenant, key, {
-          maxMessages: settings.memoryMessages ?? options.memoryMessages,
-          tokenBudget: options.memoryTokenBudget,
-          beforeId: questionId,
-        }),
-      ]);
       const { result, passages } = await admission.run(
         tenant,
         tenant.limits,
-        () => this.generate(tenant, question, persona, history, settings, stream),
+        () => this.generate(tenant, question, persona, history, hasDocuments, stream),
         (waited) => {
           waitMs = waited;
         },
@@ -117,9 +113,9 @@ export class AskPipeline {
   }
 
   /** Runs holding a backend slot: retrieval (it embeds on the backend) and the chat call. */
-  private async generate(tenant: Tenant, question: string, persona: Persona, history: StoredMessage[], settings: ChannelSettings, stream: ThrottledReply) {
+  private async generate(tenant: Tenant, question: string, persona: Persona, history: StoredMessage[], withKnowledge: boolean, stream: ThrottledReply) {
     const { backend, options } = this.deps;
-    const passages = settings.retrieval ? await this.retrieve(tenant, question) : [];
+    const passages = withKnowledge ? await this.retrieve(tenant, question) : [];
     const messages = buildPrompt({ systemPrompt: persona.systemPrompt, passages, history, question });
     let text = '';
     const result = await backend.chat(
@@ -146,6 +142,16 @@ export class AskPipeline {
       if (p) return p;
     }
     throw new Error(`built-in persona ${DEFAULT_PERSONA} is missing: seedBuiltins() was not run`);
+  }
+
+  /** Checked before waiting for a slot; a failing check only means no references. */
+  private async hasDocuments(tenant: Tenant): Promise<boolean> {
+    try {
+      return (await this.deps.knowledge?.hasDocuments(tenant)) ?? false;
+    } catch (err) {
+      this.deps.logger.warn({ err, tenant: tenant.tenantId }, 'knowledge check failed; answering without references');
+      return false;
+    }
   }
 
   /** Retrieval failing degrades to an answer without references, never to no answer. */

@@ -50,14 +50,17 @@ export class Engine {
 
   private async route(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
     const { dedupe, tenants, channels, logger } = this.deps;
-    if (msg.eventId && !(await dedupe.firstDelivery(msg.platform, msg.eventId))) {
+    // Independent round trips go together: each sequential one adds to every answer's latency.
+    const [first, tenant] = await Promise.all([
+      msg.eventId ? dedupe.firstDelivery(msg.platform, msg.eventId) : true,
+      msg.platform === 'console'
+        ? tenants.ensure('console', msg.tenantExternalId)
+        : tenants.resolve(msg.platform, msg.tenantExternalId),
+    ]);
+    if (!first) {
       logger.debug({ platform: msg.platform, eventId: msg.eventId }, 'duplicate delivery ignored');
       return 'duplicate';
     }
-    const tenant =
-      msg.platform === 'console'
-        ? await tenants.ensure('console', msg.tenantExternalId)
-        : await tenants.resolve(msg.platform, msg.tenantExternalId);
     if (!tenant) {
       logger.warn({ platform: msg.platform, tenant: msg.tenantExternalId }, 'message for a tenant that was never installed');
       return 'no_tenant';

@@ -171,6 +171,8 @@ export interface KnowledgeInput {
 
 /** A tenant's knowledge base. Every method is scoped; there is no way to pass a raw filter. */
 export interface KnowledgeBase {
+  /** Cheap (no backend call): lets the engine skip retrieval before it waits for a slot. */
+  hasDocuments(scope: TenantScope): Promise<boolean>;
   retrieve(scope: TenantScope, question: string, signal?: AbortSignal): Promise<Passage[]>;
   add(scope: TenantScope, input: KnowledgeInput, limits: KnowledgeLimits): Promise<{ document: KnowledgeDocument; replaced: boolean }>;
   list(scope: TenantScope): Promise<KnowledgeDocument[]>;

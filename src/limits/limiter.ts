@@ -21,6 +21,7 @@ import type { Metrics } from '../metrics.js';
 import { BusyError, type Admission, type AdmissionStats } from './admission.js';
 import type { TenantLimits } from './plans.js';
 import { openSharedRedisConnection, type SharedRedisConnection } from './redis-connection.js';
+import { yieldWithoutTimers } from './bottleneck-timers.js';
 
 export interface BottleneckAdmissionOptions {
   /** Backend slots (OLLAMA_PARALLEL): jobs running at once over all tenants (and instances with Redis). */
@@ -105,15 +106,17 @@ export class BottleneckAdmission implements Admission {
       strategy: Bottleneck.strategy.OVERFLOW,
     });
     this.global.on('error', (error) => opts.logger?.warn({ err: error }, 'global limiter error'));
+    if (!this.redis) yieldWithoutTimers(this.global);
     // With Redis the settings key may predate this process (init never overwrites it), so
     // push ours: the operator may have changed OLLAMA_PARALLEL / QUEUE_MAX since.
     this.globalReady = this.redis
       ? settle(this.global.updateSettings({ maxConcurrent: opts.parallel, highWater: opts.queueMax }), opts.logger)
       : Promise.resolve();
     this.group = new Bottleneck.Group({ ...store, id: `${prefix}:tenant`, timeout: idleTimeoutMs });
-    this.group.on('created', (limiter: Bottleneck, tenantId: string) =>
-      limiter.on('error', (error) => opts.logger?.warn({ err: error, tenantId }, 'tenant limiter error')),
-    );
+    this.group.on('created', (limiter: Bottleneck, tenantId: string) => {
+      limiter.on('error', (error) => opts.logger?.warn({ err: error, tenantId }, 'tenant limiter error'));
+      if (!this.redis) yieldWithoutTimers(limiter);
+    });
   }
 
   run<T>(scope: TenantScope, limits: TenantLimits, task: () => Promise<T>, onStart?: (waitedMs: number) => void): Promise<T> {

@@ -105,10 +105,14 @@ export class TenantKnowledgeBase implements KnowledgeBase {
     return this.readying;
   }
 
+  async hasDocuments(scope: TenantScope): Promise<boolean> {
+    const any = await this.db.select({ id: documents.id }).from(documents).where(eq(documents.tenantId, scope.tenantId)).limit(1);
+    return any.length > 0;
+  }
+
   async retrieve(scope: TenantScope, question: string, signal?: AbortSignal): Promise<Passage[]> {
     // Most tenants have no documents: answer that from the database without an embedding call.
-    const any = await this.db.select({ id: documents.id }).from(documents).where(eq(documents.tenantId, scope.tenantId)).limit(1);
-    if (any.length === 0 || !question.trim()) return [];
+    if (!question.trim() || !(await this.hasDocuments(scope))) return [];
     await this.ready();
     const [vector] = await this.backend.embed(this.embedModel, [question.slice(0, 4000)], signal);
     if (!vector) return [];

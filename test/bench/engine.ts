@@ -20,6 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { benchFairness, type FairnessResult } from './fairness.js';
 import { overheadMs, type MessageRecord } from './harness.js';
 import { setUpBench, type BenchRig } from './setup.js';
+import { epochNow } from './fake-ollama-process.js';
 import { distribution, integrateSteps, jainIndex, overlap, round, type Distribution } from './stats.js';
 
 export interface EngineBenchOptions {
@@ -71,7 +72,7 @@ export interface PhaseTimings {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /**
    * Process CPU (user + system) per message: less sensitive to a busy machine than wall time.
-   * Includes the in-process fake Ollama (and PGlite when embedded).
+   * Includes PGlite when embedded; the fake Ollama runs in its own process.
    */
   cpuMsPerMessage: number;
 }
@@ -79,8 +80,8 @@ export interface PhaseTimings {
 export interface SaturatedResult extends PhaseTimings {
   seconds: number;
   messagesPerSecond: number;
-  /** Sampled fake.processing / N while the admission queue was non-empty. */
-  utilisationSampled: number;
+  /** The fake's own busy-slot time / (N * span), over the moments the admission queue was non-empty. */
+  utilisationBackend: number;
   /** Exact: running backend calls (client side) integrated over the same queued interval / (N * span). */
   utilisationIntegrated: number;
   queuedSeconds: number;
@@ -154,8 +155,10 @@ async function lightPhase(rig: BenchRig, o: EngineBenchOptions): Promise<PhaseTi
 }
 
 async function saturatedPhase(rig: BenchRig, o: EngineBenchOptions): Promise<SaturatedResult> {
-  const samples: { t: number; processing: number; queued: number }[] = [];
-  const sample = () => samples.push({ t: performance.now(), processing: rig.fake.processing, queued: rig.core.admission.stats().queued });
+  // Which moments had work waiting in admission (sampled here, cheaply); how many requests the
+  // backend was generating at each moment comes exactly from the fake's own record.
+  const samples: { t: number; epoch: number; queued: number }[] = [];
+  const sample = () => samples.push({ t: performance.now(), epoch: epochNow(), queued: rig.core.admission.stats().queued });
   const t0 = performance.now();
   const timer = setInterval(sample, 2);
   const m = await measured(() =>
@@ -166,19 +169,24 @@ async function saturatedPhase(rig: BenchRig, o: EngineBenchOptions): Promise<Sat
   const end = Math.max(...records.map((r) => r.doneAt ?? t0));
 
   // Utilisation: only intervals that began with work waiting in the admission queue count.
-  let busy = 0;
+  const { processing } = await rig.fake.stats();
+  const queuedRanges: [number, number][] = [];
   let span = 0;
   let queuedFrom = Number.POSITIVE_INFINITY;
   let queuedTo = Number.NEGATIVE_INFINITY;
   for (let i = 0; i + 1 < samples.length; i++) {
     const s = samples[i]!;
     if (s.queued <= 0) continue;
-    const dt = samples[i + 1]!.t - s.t;
-    busy += Math.min(s.processing, o.slots) * dt;
-    span += o.slots * dt;
+    const [from, to] = [s.epoch, samples[i + 1]!.epoch];
+    const last = queuedRanges.at(-1);
+    if (last && last[1] === from) last[1] = to;
+    else queuedRanges.push([from, to]);
+    span += o.slots * (to - from);
     queuedFrom = Math.min(queuedFrom, s.t);
     queuedTo = Math.max(queuedTo, samples[i + 1]!.t);
   }
+  const slotsBusy = processing.map((c) => ({ t: c.t, value: Math.min(c.value, o.slots) }));
+  const busy = queuedRanges.reduce((sum, [from, to]) => sum + integrateSteps(slotsBusy, from, to), 0);
   const integrated =
     queuedTo > queuedFrom ? integrateSteps(rig.backend.activeChanges, queuedFrom, queuedTo) / (o.slots * (queuedTo - queuedFrom)) : Number.NaN;
 
@@ -200,7 +208,7 @@ async function saturatedPhase(rig: BenchRig, o: EngineBenchOptions): Promise<Sat
     ...phaseTimings(records, m),
     seconds: round((end - t0) / 1000),
     messagesPerSecond: round(answered / ((end - t0) / 1000)),
-    utilisationSampled: span > 0 ? round(busy / span, 4) : Number.NaN,
+    utilisationBackend: span > 0 ? round(busy / span, 4) : Number.NaN,
     utilisationIntegrated: round(integrated, 4),
     queuedSeconds: round(span / o.slots / 1000),
     samples: samples.length,
@@ -254,7 +262,7 @@ export async function benchEngine(options: Partial<EngineBenchOptions> = {}): Pr
         answered,
         notAnswered: all.length - answered,
         unmatchedTimings: rig.sender.unmatchedTimings,
-        backendCalls: rig.fake.chatRequests().length,
+        backendCalls: (await rig.fake.stats()).chatRequests,
       },
       light,
       saturated,

@@ -6,7 +6,7 @@
 import { createCore, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { OllamaBackend } from '../../src/llm/ollama-backend.js';
-import { startFakeOllama, type FakeOllama } from '../fakes/ollama.js';
+import { startFakeOllamaProcess, type FakeOllamaProcess } from './fake-ollama-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MessageSender, RecordingBackend } from './harness.js';
 
@@ -21,7 +21,7 @@ export interface BenchSetupOptions {
 
 export interface BenchRig {
   core: Core;
-  fake: FakeOllama;
+  fake: FakeOllamaProcess;
   db: TestDatabase;
   sender: MessageSender;
   backend: RecordingBackend;
@@ -36,9 +36,8 @@ export function answerOf(n: number): string {
 }
 
 export async function setUpBench(opts: BenchSetupOptions): Promise<BenchRig> {
-  const fake = await startFakeOllama({ tokenDelayMs: opts.tokenDelayMs, parallel: opts.slots });
-  const answer = answerOf(opts.tokensPerAnswer);
-  fake.reply = () => answer;
+  // In its own process, like a real Ollama, so its work is not counted as engine overhead.
+  const fake = await startFakeOllamaProcess({ tokenDelayMs: opts.tokenDelayMs, slots: opts.slots, answer: answerOf(opts.tokensPerAnswer) });
   const db = await createTestDatabase();
   const sender = new MessageSender({ minUpdateIntervalMs: opts.minUpdateIntervalMs, eventIds: true });
   let core: Core | undefined;
