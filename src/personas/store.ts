@@ -3,6 +3,7 @@
  * name cannot exist: built-in names are reserved so "persona use X" always means one thing.
  */
 import { and, eq, isNull, or } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { personas } from '../db/schema.js';
 import { UserFacingError, type TenantScope } from '../core/ports.js';
@@ -39,6 +40,9 @@ const toPersona = (r: Row): Persona => ({
 });
 
 export class PersonaStore {
+  /** Read on every answer, changed rarely: cached per (tenant, name), cleared on change. */
+  private readonly cache = new LRUCache<string, Persona | false>({ max: 20_000, ttl: 15_000 });
+
   constructor(
     private readonly db: Db,
     private readonly modelExists: ModelCheck = async () => true,
@@ -74,6 +78,15 @@ export class PersonaStore {
   }
 
   async get(scope: TenantScope, name: string): Promise<Persona | null> {
+    const key = `${scope.tenantId}\u0000${name}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit || null;
+    const found = await this.load(scope, name);
+    this.cache.set(key, found ?? false);
+    return found;
+  }
+
+  private async load(scope: TenantScope, name: string): Promise<Persona | null> {
     const rows = await this.db
       .select()
       .from(personas)
@@ -109,6 +122,7 @@ export class PersonaStore {
     } else {
       await this.db.insert(personas).values(values);
     }
+    this.cache.delete(`${scope.tenantId}\u0000${input.name}`);
     return { ...values, builtin: false };
   }
 
@@ -121,6 +135,7 @@ export class PersonaStore {
       .delete(personas)
       .where(and(eq(personas.tenantId, scope.tenantId), eq(personas.name, name)))
       .returning({ id: personas.id });
+    this.cache.delete(`${scope.tenantId}\u0000${name}`);
     return rows.length > 0;
   }
 

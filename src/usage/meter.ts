@@ -1,5 +1,6 @@
 /** Tokens and requests per tenant and UTC day, metered from the backend's own counts. */
 import { and, eq, gte, lte, sql } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { usage } from '../db/schema.js';
 import type { TenantScope } from '../core/ports.js';
@@ -19,6 +20,13 @@ export interface DailyUsage extends UsageTotals {
 export const utcDay = (d: Date = new Date()) => d.toISOString().slice(0, 10);
 
 export class UsageMeter {
+  /**
+   * Today's totals per tenant, read before every answer for the quota check. This instance's
+   * own usage is added as it is recorded, so its view is exact; other instances' usage shows
+   * up within the TTL, which is the slack a daily quota can live with.
+   */
+  private readonly todayCache = new LRUCache<string, { day: string; totals: UsageTotals }>({ max: 20_000, ttl: 10_000 });
+
   constructor(
     private readonly db: Db,
     private readonly now: () => Date = () => new Date(),
@@ -43,11 +51,24 @@ export class UsageMeter {
           rejected: sql`${usage.rejected} + ${v.rejected}`,
         },
       });
+    const cached = this.todayCache.get(scope.tenantId);
+    if (cached && cached.day === utcDay(this.now())) {
+      const t = cached.totals;
+      t.requests += v.requests;
+      t.promptTokens += v.promptTokens;
+      t.completionTokens += v.completionTokens;
+      t.rejected += v.rejected;
+      t.tokens += v.promptTokens + v.completionTokens;
+    }
   }
 
   async today(scope: TenantScope): Promise<UsageTotals> {
     const day = utcDay(this.now());
-    return this.between(scope, day, day);
+    const cached = this.todayCache.get(scope.tenantId);
+    if (cached && cached.day === day) return { ...cached.totals };
+    const totals = await this.between(scope, day, day);
+    this.todayCache.set(scope.tenantId, { day, totals: { ...totals } });
+    return totals;
   }
 
   async thisMonth(scope: TenantScope): Promise<UsageTotals> {
