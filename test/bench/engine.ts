@@ -49,7 +49,8 @@ export const defaultEngineBenchOptions: EngineBenchOptions = {
   slots: 4,
   tokenDelayMs: 4,
   tokensPerAnswer: 20,
-  maxConcurrentPerTenant: 2,
+  // The default plan (free) lets a tenant run one request at a time; --max-concurrent 2 is the team plan.
+  maxConcurrentPerTenant: 1,
   minUpdateIntervalMs: 250,
   lightMessages: 300,
   lightConcurrency: 2,

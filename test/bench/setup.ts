@@ -38,7 +38,8 @@ export function answerOf(n: number): string {
 export async function setUpBench(opts: BenchSetupOptions): Promise<BenchRig> {
   // In its own process, like a real Ollama, so its work is not counted as engine overhead.
   const fake = await startFakeOllamaProcess({ tokenDelayMs: opts.tokenDelayMs, slots: opts.slots, answer: answerOf(opts.tokensPerAnswer) });
-  const db = await createTestDatabase();
+  // The service's own pool size (src/db/client.ts), not the tests' smaller one.
+  const db = await createTestDatabase({ maxConnections: 10 });
   const sender = new MessageSender({ minUpdateIntervalMs: opts.minUpdateIntervalMs, eventIds: true });
   let core: Core | undefined;
   try {

@@ -18,7 +18,7 @@ export function testDatabaseUrl(): string | undefined {
   return process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(opts: { maxConnections?: number } = {}): Promise<TestDatabase> {
   const base = testDatabaseUrl();
   if (!base) {
     const database = await openDatabase({ dataDir: 'memory://' });
@@ -31,7 +31,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), maxConnections: 5 });
+  const database = await openDatabase({ url: url.toString(), maxConnections: opts.maxConnections ?? 5 });
   await migrate(database);
   return {
     database,
