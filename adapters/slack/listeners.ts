@@ -6,7 +6,7 @@
  */
 import type { AllMiddlewareArgs, App, Context, SlackCommandMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { InboundMessage, ReplySink } from '../../src/core/ports.js';
+import type { InboundMessage, PriorMessage, ReplySink } from '../../src/core/ports.js';
 import type { Logger } from '../../src/logger.js';
 import type { TenantRegistry } from '../../src/tenancy/registry.js';
 import { inboundFiles, stripBotMention, threadHistory, type SlackAdminCheck, type SlackFileLike } from './inbound.js';
@@ -101,22 +101,7 @@ class SlackListeners {
             return [];
           })
         : undefined;
-    const msg: InboundMessage = {
-      platform: 'slack',
-      tenantExternalId: workspace,
-      eventId: (body as { event_id?: string }).event_id,
-      channelId: e.channel,
-      threadId: threadTs,
-      caller: this.caller(client, workspace, e.user),
-      text: stripBotMention(e.text ?? '', context.botUserId),
-      kind: 'message',
-      addressed: true,
-      isDirect: false,
-      attachments: inboundFiles(client, token, e.files, this.d.apiUrl),
-      ...(priorMessages?.length ? { priorMessages } : {}),
-    };
-    const target = { channel: e.channel, threadTs, userId: e.user, teamId: context.teamId ?? workspace, isDirect: false };
-    await this.d.engine.handle(msg, this.sink(client, token, workspace, target));
+    await this.handleChat({ body, context, client, workspace, token, event: e, user: e.user, threadTs, isDirect: false, addressed: true, priorMessages });
   }
 
   async message({ event, body, context, client }: MessageArgs): Promise<void> {
@@ -129,22 +114,41 @@ class SlackListeners {
     // A channel message that mentions the bot also arrives as app_mention; answer that one only.
     if (!isDirect && context.botUserId && (e.text ?? '').includes(`<@${context.botUserId}`)) return;
     const threadTs = isDirect ? (e.thread_ts ?? null) : (e.thread_ts ?? e.ts);
+    // The engine decides by channel mode whether ambient channel chatter gets an answer.
+    await this.handleChat({ body, context, client, workspace, token, event: e, user: e.user, threadTs, isDirect, addressed: isDirect });
+  }
+
+  /** A mention or a message, as the engine sees it, answered through a sink on that thread. */
+  private async handleChat(a: {
+    body: unknown;
+    context: MentionArgs['context'];
+    client: MentionArgs['client'];
+    workspace: string;
+    token: string;
+    event: { channel: string; text?: string; files?: SlackFileLike[] };
+    user: string;
+    threadTs: string | null;
+    isDirect: boolean;
+    addressed: boolean;
+    priorMessages?: PriorMessage[];
+  }): Promise<void> {
+    const { event: e, workspace, client, context } = a;
     const msg: InboundMessage = {
       platform: 'slack',
       tenantExternalId: workspace,
-      eventId: (body as { event_id?: string }).event_id,
+      eventId: (a.body as { event_id?: string }).event_id,
       channelId: e.channel,
-      threadId: threadTs,
-      caller: this.caller(client, workspace, e.user),
+      threadId: a.threadTs,
+      caller: this.caller(client, workspace, a.user),
       text: stripBotMention(e.text ?? '', context.botUserId),
       kind: 'message',
-      // The engine decides by channel mode whether ambient channel chatter gets an answer.
-      addressed: isDirect,
-      isDirect,
-      attachments: inboundFiles(client, token, e.files, this.d.apiUrl),
+      addressed: a.addressed,
+      isDirect: a.isDirect,
+      attachments: inboundFiles(client, a.token, e.files, this.d.apiUrl),
+      ...(a.priorMessages?.length ? { priorMessages: a.priorMessages } : {}),
     };
-    const target = { channel: e.channel, threadTs, userId: e.user, teamId: context.teamId ?? workspace, isDirect };
-    await this.d.engine.handle(msg, this.sink(client, token, workspace, target));
+    const target = { channel: e.channel, threadTs: a.threadTs, userId: a.user, teamId: context.teamId ?? workspace, isDirect: a.isDirect };
+    await this.d.engine.handle(msg, this.sink(client, a.token, workspace, target));
   }
 
   async command({ command, respond, context, client }: CommandArgs): Promise<void> {
