@@ -52,7 +52,7 @@ async function main(): Promise<number> {
     process.stdout,
     interactive,
   );
-  const rl = createInterface({ input: process.stdin, terminal: interactive });
+  const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
   const prompt = `${args.workspace}#${args.channel}> `;
   if (interactive) {
     process.stdout.write(`Talking to the bot as ${args.user}${args.admin ? ' (admin)' : ''}. Commands start with /llm; /llm help lists them. Ctrl-D quits.\n`);
