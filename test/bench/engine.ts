@@ -57,7 +57,8 @@ export const defaultEngineBenchOptions: EngineBenchOptions = {
   messagesPerTenant: 8,
   fairnessQuietTenants: 20,
   fairnessLoad: 0.6,
-  fairnessSeconds: 15,
+  // Shorter runs swing widely (quiet p95 baseline 51-219 ms over 15-s runs).
+  fairnessSeconds: 45,
   noisyFactor: 20,
   seed: 42,
 };
