@@ -132,7 +132,7 @@ export async function createCore(config: Config, opts: CreateCoreOptions = {}): 
     },
     onAnswered: opts.onAnswered,
   });
-  const engine = new Engine({ tenants, channels, dedupe: new EventDeduper(db), commands, ask, metrics, logger });
+  const engine = new Engine({ tenants, channels, memory, dedupe: new EventDeduper(db), commands, ask, metrics, logger });
 
   const http = new HttpServer(logger, {
     readiness: [

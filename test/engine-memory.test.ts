@@ -82,4 +82,18 @@ describe('conversation memory', () => {
     expect(copies).toHaveLength(1);
     await t.core.close();
   });
+
+  it('answers a follow-up in a thread it already answered in, without a mention', async () => {
+    const t = await startTestCore(db.database, fake.url);
+    const chatter = await t.send('just chatting', { channel: 'team', thread: 'T9', addressed: false });
+    expect(chatter.outcome).toBe('ignored');
+    await t.send('@bot what is the plan?', { channel: 'team', thread: 'T9' });
+    const followUp = await t.send('and after that?', { channel: 'team', thread: 'T9', addressed: false });
+    expect(followUp.outcome).toBe('answered');
+    expect(prompt().map((m) => m.content)).toContain('@bot what is the plan?');
+    // Another thread, or the same thread id in another workspace, is not a follow-up.
+    expect((await t.send('unrelated', { channel: 'team', thread: 'T10', addressed: false })).outcome).toBe('ignored');
+    expect((await t.send('and after that?', { workspace: 'globex', channel: 'team', thread: 'T9', addressed: false })).outcome).toBe('ignored');
+    await t.core.close();
+  });
 });

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { TenantRegistry, Tenant } from '../tenancy/registry.js';
 import type { ChannelSettingsStore } from '../channels/settings.js';
+import type { ConversationMemory } from '../memory/store.js';
 import type { EventDeduper } from './dedupe.js';
 import type { InboundMessage, ReplySink } from './ports.js';
 import { UserFacingError } from './ports.js';
@@ -17,6 +18,7 @@ import { replies } from './replies.js';
 export interface EngineDeps {
   tenants: TenantRegistry;
   channels: ChannelSettingsStore;
+  memory: ConversationMemory;
   dedupe: EventDeduper;
   commands: CommandHandlers;
   ask: AskPipeline;
@@ -72,6 +74,13 @@ export class Engine {
       return 'tenant_inactive';
     }
 
+    // A reply in a thread the bot is already answering in continues that conversation, as if
+    // the bot had been mentioned.
+    if (!msg.addressed && !msg.isDirect && msg.threadId && msg.kind === 'message') {
+      if (await this.deps.memory.botAnswered(tenant, { channelId: msg.channelId, threadId: msg.threadId })) {
+        msg = { ...msg, addressed: true };
+      }
+    }
     const command = this.commandOf(msg);
     if (command instanceof UserFacingError) {
       await sink.finish(command.message, { kind: 'notice', ephemeral: true });

@@ -106,6 +106,23 @@ export class ConversationMemory {
     return rows.length > 0;
   }
 
+  /** True once the bot has answered in this thread (follow-ups there need no mention). */
+  async botAnswered(scope: TenantScope, key: ConversationKey): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(
+        and(
+          eq(messages.tenantId, scope.tenantId),
+          eq(messages.channelId, key.channelId),
+          eq(messages.threadId, key.threadId ?? ''),
+          eq(messages.role, 'assistant'),
+        ),
+      )
+      .limit(1);
+    return rows.length > 0;
+  }
+
   /** Forgets a channel: its timeline and every thread in it. Returns rows deleted. */
   async clearChannel(scope: TenantScope, channelId: string): Promise<number> {
     const rows = await this.db
