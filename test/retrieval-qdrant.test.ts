@@ -4,15 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KnowledgeLimits, TenantScope } from '../src/core/ports.js';
-import { openDatabase, type Database } from '../src/db/client.js';
-import { migrate } from '../src/db/migrate.js';
+import type { Database } from '../src/db/client.js';
 import { tenants } from '../src/db/schema.js';
 import { OllamaBackend } from '../src/llm/ollama-backend.js';
 import { createKnowledgeBase } from '../src/retrieval/factory.js';
 import { DimensionMismatchError } from '../src/retrieval/vector-store.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startFakeQdrant, type FakeQdrant } from './fakes/qdrant.js';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { createVectorTestDatabase, type TestDatabase } from './helpers/db.js';
 
 const limits: KnowledgeLimits = { maxDocuments: 10, maxChunks: 100, maxFileBytes: 100_000 };
 const baseConfig = {
@@ -30,15 +29,6 @@ let ollama: FakeOllama;
 let qdrant: FakeQdrant;
 let backend: OllamaBackend;
 
-async function vectorDatabase(): Promise<TestDatabase> {
-  const d = await createTestDatabase();
-  if (await d.database.hasVector()) return d;
-  await d.drop();
-  const db = await openDatabase({ dataDir: 'memory://' });
-  await migrate(db);
-  return { database: db, drop: () => db.close() };
-}
-
 let n = 0;
 async function newTenant(): Promise<TenantScope> {
   const [row] = await database.db.insert(tenants).values({ platform: 'console', externalId: `q-${process.pid}-${n++}` }).returning();
@@ -46,7 +36,7 @@ async function newTenant(): Promise<TenantScope> {
 }
 
 beforeAll(async () => {
-  t = await vectorDatabase();
+  t = await createVectorTestDatabase();
   database = t.database;
   ollama = await startFakeOllama({ models: ['nomic-embed-text', 'mxbai-embed-large'], dims: { 'nomic-embed-text': 96, 'mxbai-embed-large': 48 } });
   qdrant = await startFakeQdrant();

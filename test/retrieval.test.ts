@@ -7,15 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserFacingError, type KnowledgeLimits, type TenantScope } from '../src/core/ports.js';
-import { openDatabase, type Database } from '../src/db/client.js';
-import { migrate } from '../src/db/migrate.js';
+import type { Database } from '../src/db/client.js';
 import { tenants } from '../src/db/schema.js';
 import { OllamaBackend } from '../src/llm/ollama-backend.js';
 import { ingestFolder, type IngestProgress } from '../src/admin/ingest-folder.js';
 import { TenantKnowledgeBase } from '../src/retrieval/knowledge-base.js';
 import { PgVectorStore } from '../src/retrieval/pg-vector-store.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { createVectorTestDatabase, type TestDatabase } from './helpers/db.js';
 
 const MODEL = 'nomic-embed-text';
 const limits: KnowledgeLimits = { maxDocuments: 10, maxChunks: 200, maxFileBytes: 64 * 1024 };
@@ -25,15 +24,6 @@ let database: Database;
 let fake: FakeOllama;
 let store: PgVectorStore;
 let kb: TenantKnowledgeBase;
-
-async function vectorDatabase(): Promise<TestDatabase> {
-  const d = await createTestDatabase();
-  if (await d.database.hasVector()) return d;
-  await d.drop();
-  const db = await openDatabase({ dataDir: 'memory://' });
-  await migrate(db);
-  return { database: db, drop: () => db.close() };
-}
 
 let tenantCounter = 0;
 async function newTenant(): Promise<TenantScope> {
@@ -54,7 +44,7 @@ const policy = [
 ].join('\n\n');
 
 beforeAll(async () => {
-  t = await vectorDatabase();
+  t = await createVectorTestDatabase();
   database = t.database;
   fake = await startFakeOllama({ models: [MODEL] });
   const backend = new OllamaBackend({ host: fake.url, stallMs: 5_000, timeoutMs: 10_000 });

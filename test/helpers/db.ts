@@ -44,3 +44,16 @@ export async function createTestDatabase(opts: { maxConnections?: number } = {})
     },
   };
 }
+
+/**
+ * A test database with the pgvector extension: the server's when it has pgvector, else an
+ * in-memory PGlite (which always has it).
+ */
+export async function createVectorTestDatabase(): Promise<TestDatabase> {
+  const d = await createTestDatabase();
+  if (await d.database.hasVector()) return d;
+  await d.drop();
+  const database = await openDatabase({ dataDir: 'memory://' });
+  await migrate(database);
+  return { database, drop: () => database.close() };
+}

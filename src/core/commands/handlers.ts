@@ -36,7 +36,8 @@ export class CommandHandlers {
   async run(tenant: Tenant, msg: InboundMessage, command: Command, sink: ReplySink): Promise<void> {
     let reply: Reply;
     try {
-      const admin = await msg.caller.isAdmin();
+      // Asking the platform costs a call (Slack users.info): only commands that depend on it ask.
+      const admin = adminCommands.has(command.type) || command.type === 'help' ? await msg.caller.isAdmin() : false;
       if (adminCommands.has(command.type) && !admin) {
         reply = { text: replies.adminOnly, ephemeral: true };
       } else {
