@@ -10,19 +10,21 @@ import { Metrics } from './metrics.js';
 import { TenantRegistry } from './tenancy/registry.js';
 import { ConversationMemory } from './memory/store.js';
 import { PersonaStore } from './personas/store.js';
-import { ChannelSettingsStore } from './channels/settings.js';
+import { CachedChannelSettings } from './channels/settings.js';
 import { UsageMeter } from './usage/meter.js';
-import { AuditLog } from './core/audit.js';
-import { EventDeduper } from './core/dedupe.js';
 import { Engine } from './core/engine.js';
 import { AskPipeline, type AnswerTimings } from './core/ask.js';
 import { CommandHandlers } from './core/commands/handlers.js';
-import type { KnowledgeBase, LlmBackend } from './core/ports.js';
-import type { Admission } from './limits/admission.js';
 import { BottleneckAdmission } from './limits/limiter.js';
 import { OllamaBackend } from './llm/ollama-backend.js';
+import { DEFAULT_PERSONA } from './personas/builtins.js';
 import { createKnowledgeBase } from './retrieval/factory.js';
 import { HttpServer } from './http/server.js';
+import { AuditLog } from './audit/audit-log.js';
+import { EventDeduper } from './delivery/dedupe.js';
+import type { KnowledgeBase } from './ports/knowledge.js';
+import type { LlmBackend } from './ports/llm.js';
+import type { Admission } from './ports/admission.js';
 
 export interface Core {
   config: Config;
@@ -32,7 +34,7 @@ export interface Core {
   tenants: TenantRegistry;
   memory: ConversationMemory;
   personas: PersonaStore;
-  channels: ChannelSettingsStore;
+  channels: CachedChannelSettings;
   usage: UsageMeter;
   audit: AuditLog;
   admission: Admission;
@@ -93,9 +95,9 @@ export async function createCore(config: Config, opts: CreateCoreOptions = {}): 
 
   const tenants = new TenantRegistry(db, { defaultPlan: config.DEFAULT_PLAN });
   const memory = new ConversationMemory(db);
-  const personas = new PersonaStore(db, (model) => ollama.modelExists(model));
+  const personas = new PersonaStore(db, (model) => ollama.hasModel(model));
   await personas.seedBuiltins();
-  const channels = new ChannelSettingsStore(db);
+  const channels = new CachedChannelSettings(db);
   const usage = new UsageMeter(db);
   const audit = new AuditLog(db);
   const kb = await createKnowledgeBase({ config, database, backend, logger });
@@ -126,6 +128,7 @@ export async function createCore(config: Config, opts: CreateCoreOptions = {}): 
     logger,
     options: {
       chatModel: config.OLLAMA_CHAT_MODEL,
+      defaultPersona: DEFAULT_PERSONA,
       memoryMessages: 20,
       memoryTokenBudget: 3000,
       logMessageText: config.LOG_MESSAGE_TEXT,

@@ -27,13 +27,14 @@ import { runAdmin, type AdminIo } from '../src/admin/run.js';
 import { ingestForTenant } from '../src/admin/ingest.js';
 import { channelSettings, installations, messages, personas } from '../src/db/schema.js';
 import { effectiveLimits, plans } from '../src/limits/plans.js';
-import { TenantRegistry, type Tenant } from '../src/tenancy/registry.js';
+import { TenantRegistry } from '../src/tenancy/registry.js';
 import { UsageMeter } from '../src/usage/meter.js';
-import { AuditLog } from '../src/core/audit.js';
-import type { KnowledgeBase } from '../src/core/ports.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startFakeQdrant, type FakeQdrant } from './fakes/qdrant.js';
+import type { Tenant } from '../src/ports/tenancy.js';
+import { AuditLog } from '../src/audit/audit-log.js';
+import type { KnowledgeBase } from '../src/ports/knowledge.js';
 
 const A = { platform: 'slack' as const, externalId: 'TALPHA' };
 const B = { platform: 'discord' as const, externalId: '9000000001' };

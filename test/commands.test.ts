@@ -4,7 +4,7 @@ import { parseCommand, helpText, CommandSyntaxError } from '../src/core/commands
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startTestCore, type TestCore } from './helpers/core.js';
-import { replies } from '../src/core/replies.js';
+import { ErrorCode, textFor, vocabularies } from '../src/ports/errors.js';
 
 describe('grammar', () => {
   it('parses every command form', () => {
@@ -81,7 +81,7 @@ describe('permissions and audit', () => {
 
   it.each(adminOnly)('refuses "%s" to a non-admin and changes nothing', async (cmd) => {
     const r = await t.send(`/llm ${cmd}`, { admin: false, channel: 'perm' });
-    expect(r.sink.final).toBe(replies.adminOnly);
+    expect(r.sink.final).toBe(textFor(ErrorCode.AdminOnly, vocabularies.console));
     expect(r.sink.finishOptions?.ephemeral).toBe(true);
     const tenant = (await t.core.tenants.resolve('console', 'acme'))!;
     expect(await t.core.audit.recent(tenant)).toHaveLength(0);
@@ -135,7 +135,7 @@ describe('permissions and audit', () => {
     await t.core.tenants.setStatus('slack', 'T-DIS', 'disabled');
     const r = await t.send('hello', { platform: 'slack', workspace: 'T-DIS' });
     expect(r.outcome).toBe('tenant_inactive');
-    expect(r.sink.final).toBe(replies.disabled);
+    expect(r.sink.final).toBe(textFor(ErrorCode.TenantDisabled, vocabularies.console));
     await t.core.tenants.install('slack', 'T-GONE');
     await t.core.tenants.markUninstalled('slack', 'T-GONE');
     const g = await t.send('hello', { platform: 'slack', workspace: 'T-GONE' });

@@ -69,7 +69,7 @@ describe('console adapter', () => {
       OLLAMA_HOST: fake.url,
       LOG_LEVEL: 'error',
     });
-    expect(r.out).toContain('Only workspace admins can do that.');
+    expect(r.out).toContain('Only admins can do that.');
     const bad = await chat([], '', {});
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('usage: npm run chat');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startTestCore, type TestCore } from './helpers/core.js';
-import { replies } from '../src/core/replies.js';
+import { ErrorCode, textFor, vocabularies } from '../src/ports/errors.js';
 
 let db: TestDatabase;
 let fake: FakeOllama;
@@ -31,7 +31,7 @@ describe('backend faults', () => {
     const before = await errorCount('unreachable');
     const r = await t.send('hello?');
     expect(r.outcome).toBe('failed');
-    expect(r.sink.final).toBe(replies.llm('unreachable'));
+    expect(r.sink.final).toBe(textFor(ErrorCode.LlmUnreachable, vocabularies.console));
     expect(r.sink.finishOptions?.kind).toBe('error');
     expect(await errorCount('unreachable')).toBe(before + 1);
     const ready = await fetchReady();
@@ -43,21 +43,21 @@ describe('backend faults', () => {
   it('503 from the backend: "overloaded"', async () => {
     fake.failNext({ status: 503, body: { error: 'server busy, please try again' }, path: '/api/chat' });
     const r = await t.send('are you there');
-    expect(r.sink.final).toBe(replies.llm('overloaded'));
+    expect(r.sink.final).toBe(textFor(ErrorCode.LlmOverloaded, vocabularies.console));
   });
 
   it('a stalled stream is abandoned with a reply, and the partial text is replaced', async () => {
     fake.stallAfter(3);
     const r = await t.send('tell me a long story');
     expect(r.outcome).toBe('failed');
-    expect(r.sink.final).toBe(replies.llm('stalled'));
+    expect(r.sink.final).toBe(textFor(ErrorCode.LlmStalled, vocabularies.console));
     expect(r.sink.started).toBe(1);
   });
 
   it('a slow first byte past the stall limit is a time-out reply', async () => {
     fake.delayFirstByte(1500);
     const r = await t.send('slow one');
-    expect(r.sink.final).toBe(replies.llm('stalled'));
+    expect(r.sink.final).toBe(textFor(ErrorCode.LlmStalled, vocabularies.console));
   });
 
   it('an unknown model in a persona gets its own explanation', async () => {
@@ -66,7 +66,7 @@ describe('backend faults', () => {
     await t.send('/llm persona use tiny', { admin: true, channel: 'tiny' });
     fake.removeModel('tiny:1b');
     const r = await t.send('hi', { channel: 'tiny' });
-    expect(r.sink.final).toBe(replies.llm('unknown_model'));
+    expect(r.sink.final).toBe(textFor(ErrorCode.LlmUnknownModel, vocabularies.console));
   });
 
   it('refuses a persona whose model the backend does not have', async () => {

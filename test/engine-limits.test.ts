@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startTestCore, type TestCore } from './helpers/core.js';
-import { replies } from '../src/core/replies.js';
+import { ErrorCode, textFor, vocabularies } from '../src/ports/errors.js';
 
 let db: TestDatabase;
 let fake: FakeOllama;
@@ -57,7 +57,7 @@ describe('limits and fairness through the engine', () => {
     expect(busy.length).toBeGreaterThan(0);
     expect(answered.length).toBeGreaterThan(0);
     expect(busy.length + answered.length).toBe(8);
-    for (const b of busy) expect(b.sink.final).toBe(replies.busy('tenant_queue_full'));
+    for (const b of busy) expect(b.sink.final).toBe(textFor(ErrorCode.BusyTenantQueue, vocabularies.console));
     // Every caller got exactly one final message: nothing was dropped silently.
     expect(results.every((r) => r.sink.finishCount === 1)).toBe(true);
     const tenant = (await t.core.tenants.resolve('console', 'noisy'))!;
@@ -72,7 +72,7 @@ describe('limits and fairness through the engine', () => {
     const before = fake.chatRequests().length;
     const second = await t.send('another', { workspace: 'thrifty' });
     expect(second.outcome).toBe('refused');
-    expect(second.sink.final).toBe(replies.quota(30));
+    expect(second.sink.final).toBe('This workspace has used its 30 tokens for today. The allowance resets at midnight UTC.');
     expect(fake.chatRequests().length).toBe(before);
     // Another tenant is unaffected by this one's spent quota.
     const other = await t.send('hi', { workspace: 'p1' });

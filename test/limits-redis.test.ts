@@ -9,8 +9,9 @@ import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BottleneckAdmission } from '../src/limits/limiter.js';
-import { plans, type TenantLimits } from '../src/limits/plans.js';
+import { plans } from '../src/limits/plans.js';
 import { openSharedRedisConnection } from '../src/limits/redis-connection.js';
+import type { TenantLimits } from '../src/ports/tenancy.js';
 
 const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -5,10 +5,11 @@
  */
 import type Bottleneck from 'bottleneck';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BusyError } from '../src/limits/admission.js';
 import { BottleneckAdmission, type BottleneckAdmissionOptions } from '../src/limits/limiter.js';
-import { plans, type TenantLimits } from '../src/limits/plans.js';
+import { plans } from '../src/limits/plans.js';
 import { Metrics } from '../src/metrics.js';
+import { BusyError } from '../src/ports/admission.js';
+import type { TenantLimits } from '../src/ports/tenancy.js';
 
 function limitsOf(over: Partial<TenantLimits>): TenantLimits {
   return { ...plans.team!, requestsPerMinute: 1_000, maxQueued: 1_000, ...over };

@@ -2,10 +2,10 @@
  * OllamaBackend against the fake Ollama server, through the real `ollama` client and real HTTP.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LlmError, type ChatMessage } from '../src/core/ports.js';
 import { OllamaBackend, type OllamaBackendOptions } from '../src/llm/ollama-backend.js';
 import { Metrics } from '../src/metrics.js';
 import { fakeEmbedding, startFakeOllama, type FakeOllama } from './fakes/ollama.js';
+import { LlmError, type ChatMessage } from '../src/ports/llm.js';
 
 const MODEL = 'llama3.2:3b';
 const EMBED = 'nomic-embed-text';
@@ -229,14 +229,14 @@ describe('health and models', () => {
     fake.pullSteps = 50;
     const lines: string[] = [];
     const llm = backend();
-    expect(await llm.modelExists('qwen2.5:0.5b')).toBe(false);
+    expect(await llm.hasModel('qwen2.5:0.5b')).toBe(false);
     await llm.ensureModels([MODEL, 'qwen2.5:0.5b'], (l) => lines.push(l));
 
     const pulls = fake.requests.filter((r) => r.path === '/api/pull');
     expect(pulls.map((r) => r.body.name)).toEqual(['qwen2.5:0.5b']);
     expect(fake.hasModel('qwen2.5:0.5b')).toBe(true);
-    expect(await llm.modelExists('qwen2.5:0.5b')).toBe(true);
-    expect(await llm.modelExists(EMBED)).toBe(true);
+    expect(await llm.hasModel('qwen2.5:0.5b')).toBe(true);
+    expect(await llm.hasModel(EMBED)).toBe(true);
 
     const percents = lines.filter((l) => /\d+% of/.test(l)).map((l) => Number(/(\d+)%/.exec(l)![1]));
     expect(percents).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);

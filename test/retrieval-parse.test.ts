@@ -1,10 +1,11 @@
 /** File parsing, chunking and the prompt's reference block: pure functions, no database. */
 import { describe, expect, it } from 'vitest';
-import { UserFacingError, type Passage } from '../src/core/ports.js';
 import { progressBar } from '../src/admin/ingest-folder.js';
 import { chunkText } from '../src/retrieval/chunker.js';
 import { fileKind, parseFile } from '../src/retrieval/parse.js';
-import { citationLine, formatReferenceBlock } from '../src/retrieval/prompt-block.js';
+import { citationLine, formatReferenceBlock } from '../src/core/prompt-block.js';
+import { BotError } from '../src/ports/errors.js';
+import type { Passage } from '../src/ports/knowledge.js';
 
 /** A minimal valid PDF with one page per string, built by hand with a correct xref table. */
 function tinyPdf(pages: string[]): Buffer {
@@ -43,7 +44,7 @@ describe('parseFile', () => {
 
   it('refuses a damaged PDF with a friendly message', async () => {
     const err = await parseFile({ filename: 'broken.pdf', mimeType: 'application/pdf', data: Buffer.from('%PDF-1.4 garbage') }).catch((e) => e);
-    expect(err).toBeInstanceOf(UserFacingError);
+    expect(err).toBeInstanceOf(BotError);
     expect(err.message).toMatch(/couldn't read "broken.pdf"/);
   });
 

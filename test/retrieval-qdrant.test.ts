@@ -3,7 +3,6 @@
  * knowledge base over Qdrant (real client, fake server) end to end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KnowledgeLimits, TenantScope } from '../src/core/ports.js';
 import type { Database } from '../src/db/client.js';
 import { tenants } from '../src/db/schema.js';
 import { OllamaBackend } from '../src/llm/ollama-backend.js';
@@ -12,6 +11,8 @@ import { DimensionMismatchError } from '../src/retrieval/vector-store.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startFakeQdrant, type FakeQdrant } from './fakes/qdrant.js';
 import { createVectorTestDatabase, type TestDatabase } from './helpers/db.js';
+import type { KnowledgeLimits } from '../src/ports/knowledge.js';
+import type { TenantScope } from '../src/ports/tenancy.js';
 
 const limits: KnowledgeLimits = { maxDocuments: 10, maxChunks: 100, maxFileBytes: 100_000 };
 const baseConfig = {

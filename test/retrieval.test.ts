@@ -6,7 +6,6 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserFacingError, type KnowledgeLimits, type TenantScope } from '../src/core/ports.js';
 import type { Database } from '../src/db/client.js';
 import { tenants } from '../src/db/schema.js';
 import { OllamaBackend } from '../src/llm/ollama-backend.js';
@@ -15,6 +14,9 @@ import { TenantKnowledgeBase } from '../src/retrieval/knowledge-base.js';
 import { PgVectorStore } from '../src/retrieval/pg-vector-store.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { createVectorTestDatabase, type TestDatabase } from './helpers/db.js';
+import { BotError } from '../src/ports/errors.js';
+import type { KnowledgeLimits } from '../src/ports/knowledge.js';
+import type { TenantScope } from '../src/ports/tenancy.js';
 
 const MODEL = 'nomic-embed-text';
 const limits: KnowledgeLimits = { maxDocuments: 10, maxChunks: 200, maxFileBytes: 64 * 1024 };
@@ -113,10 +115,10 @@ describe('TenantKnowledgeBase', () => {
     const calls = embedCalls();
     const big = Buffer.alloc(limits.maxFileBytes + 1, 'a');
     await expect(kb.add(scope, { file: { filename: 'big.txt', mimeType: 'text/plain', data: big }, addedBy: 'U' }, limits)).rejects.toThrow(
-      /"big.txt" is too large \(64 KB\): files for this workspace can be at most 64 KB/,
+      /"big.txt" is too large \(64 KB\): files can be at most 64 KB/,
     );
     await expect(kb.add(scope, { title: 'Pasted', text: 'x'.repeat(limits.maxFileBytes + 1), addedBy: 'U' }, limits)).rejects.toBeInstanceOf(
-      UserFacingError,
+      BotError,
     );
     const tight = { ...limits, maxDocuments: 1 };
     await kb.add(scope, { title: 'One', text: 'the only document allowed', addedBy: 'U' }, tight);

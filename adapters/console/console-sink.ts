@@ -1,8 +1,8 @@
+import type { FinishOptions, ReplySink } from '../../src/ports/reply.js';
 /**
  * A ReplySink for a terminal: streams the growing answer to the output as it arrives (only the
  * new part each time), then ends the answer with a newline.
  */
-import type { FinishOptions, ReplySink } from '../../src/core/ports.js';
 
 export class ConsoleReplySink implements ReplySink {
   readonly minUpdateIntervalMs: number;

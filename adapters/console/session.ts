@@ -6,8 +6,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../../src/core/engine.js';
-import type { InboundFile, InboundMessage } from '../../src/core/ports.js';
 import { ConsoleReplySink } from './console-sink.js';
+import type { InboundFile, InboundMessage } from '../../src/ports/messages.js';
 
 export interface ConsoleIdentity {
   workspace: string;
@@ -67,7 +67,7 @@ export class ConsoleSession {
       ...(attachments ? { attachments } : {}),
     };
     const outcome = await this.engine.handle(msg, sink);
-    if (outcome === 'answered' || outcome === 'command' || outcome === 'refused' || outcome === 'failed') await sink.finished;
-    else if (outcome !== 'tenant_inactive') this.out.write(`(no answer: ${outcome.replace('_', ' ')})\n`);
+    if (outcome.replied) await sink.finished;
+    else this.out.write(`(no answer: ${outcome.status.replace('_', ' ')})\n`);
   }
 }

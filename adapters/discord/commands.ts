@@ -4,7 +4,7 @@
  * cannot drift. Options are listed in the grammar's argument order.
  */
 import { ApplicationCommandOptionType as T } from 'discord.js';
-import { UserFacingError } from '../../src/core/ports.js';
+import { BotError, ErrorCode } from '../../src/ports/errors.js';
 
 export interface ArgSpec {
   name: string;
@@ -36,7 +36,7 @@ const personaName = str('name', 'Persona name (one word)', true, { maxLength: 64
 /** Persona names are one word in the grammar; a space would shift the prompt. */
 function oneWord(v: ArgValues, key: string): string {
   const s = String(v[key] ?? '').trim();
-  if (/\s/.test(s)) throw new UserFacingError('Persona names are one word (no spaces).');
+  if (/\s/.test(s)) throw new BotError(ErrorCode.InvalidInput, 'Persona names are one word (no spaces).');
   return s;
 }
 

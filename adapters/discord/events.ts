@@ -13,18 +13,13 @@ import {
   type Message,
   type TextBasedChannel,
 } from 'discord.js';
-import type { Caller, InboundFile, InboundMessage, ReplySink } from '../../src/core/ports.js';
-import { UserFacingError } from '../../src/core/ports.js';
 import type { Logger } from '../../src/logger.js';
 import { findSpec, grammarText, type ArgValues } from './commands.js';
 import { InteractionReplySink, MessageReplySink, describe } from './sinks.js';
+import type { Caller, InboundFile } from '../../src/ports/messages.js';
+import type { MessageHandler } from '../../src/ports/engine.js';
+import { BotError, ErrorCode, asBotError, vocabularies } from '../../src/ports/errors.js';
 
-export interface EngineLike {
-  handle(msg: InboundMessage, sink: ReplySink): Promise<unknown>;
-}
-
-/** Outcomes after which the engine said nothing (see Engine's HandleOutcome). */
-const SILENT_OUTCOMES = new Set(['duplicate', 'ignored', 'tenant_inactive']);
 
 /**
  * Threads are their own memory scope: channelId is the parent channel (whose settings apply),
@@ -43,7 +38,7 @@ function inboundFile(a: { name: string; contentType: string | null; size: number
     async read() {
       // Attachment URLs are signed CDN links; no bot token is needed (or sent).
       const res = await fetch(a.url);
-      if (!res.ok) throw new UserFacingError(`Could not download ${a.name} from Discord (HTTP ${res.status}).`);
+      if (!res.ok) throw new BotError(ErrorCode.FileDownloadFailed, `Could not download ${a.name} from Discord (HTTP ${res.status}).`);
       return Buffer.from(await res.arrayBuffer());
     },
   };
@@ -52,7 +47,7 @@ function inboundFile(a: { name: string; contentType: string | null; size: number
 export class DiscordEventHandler {
   constructor(
     private readonly client: Client,
-    private readonly engine: EngineLike,
+    private readonly engine: MessageHandler,
     private readonly log: Logger,
     private readonly opts: { messageContent: boolean; now?: () => number },
   ) {}
@@ -107,15 +102,13 @@ export class DiscordEventHandler {
         sink,
       );
       if (!sink.finished) {
-        if (outcome === 'no_tenant') await sink.finish('I am not set up in this server yet; ask an admin to re-add me.');
-        else if (SILENT_OUTCOMES.has(String(outcome))) await sink.abandon();
+        if (outcome.status === 'no_tenant') await sink.finish('I am not set up in this server yet; ask an admin to re-add me.');
+        else if (!outcome.replied) await sink.abandon();
       }
     } catch (err) {
-      if (!sink.finished) {
-        const text = err instanceof UserFacingError ? err.message : 'Something went wrong; please try again.';
-        await sink.finish(text, { kind: 'error' }).catch(() => {});
-      }
-      if (!(err instanceof UserFacingError)) throw err;
+      const error = asBotError(err);
+      if (!sink.finished) await sink.finish(error.userText(vocabularies.discord), { kind: 'error' }).catch(() => {});
+      if (!error.expected) throw err;
     }
   }
 

@@ -10,14 +10,15 @@ import type { Logger } from '../../src/logger.js';
 import type { HttpRouter } from '../../src/http/router.js';
 import type { TenantRegistry } from '../../src/tenancy/registry.js';
 import { commandRegistrationBody } from './commands.js';
-import { DiscordEventHandler, type EngineLike } from './events.js';
+import { DiscordEventHandler } from './events.js';
+import type { MessageHandler } from '../../src/ports/engine.js';
 import { registerInstallRoutes } from './install.js';
 import { describe } from './sinks.js';
 
 /** What the adapter uses of the core. */
 export type DiscordCore = Pick<Core, 'config' | 'logger'> & {
   tenants: Pick<TenantRegistry, 'install' | 'markUninstalled' | 'list'>;
-  engine: EngineLike;
+  engine: MessageHandler;
   http: HttpRouter;
 };
 

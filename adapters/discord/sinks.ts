@@ -5,9 +5,9 @@
  * ping @everyone or a role.
  */
 import { DiscordAPIError, MessageFlags, Routes, type ChatInputCommandInteraction, type Message, type REST } from 'discord.js';
-import type { FinishOptions, ReplySink } from '../../src/core/ports.js';
 import type { Logger } from '../../src/logger.js';
 import { ChunkedReplyWriter, type PostedMessage, type ReplySurface } from './reply-writer.js';
+import type { FinishOptions, ReplySink } from '../../src/ports/reply.js';
 
 /** Edits of one message at most this often; Discord allows 5 edits per 5 s per channel. */
 export const DISCORD_UPDATE_INTERVAL_MS = 1200;

@@ -5,7 +5,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';
-import type { InboundFile, PriorMessage } from '../../src/core/ports.js';
+import type { InboundFile, PriorMessage } from '../../src/ports/messages.js';
 
 /** Removes the bot's own mention (`<@U123>` or `<@U123|name>`) from a message. */
 export function stripBotMention(text: string, botUserId: string | undefined): string {

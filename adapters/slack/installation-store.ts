@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import { installations } from '../../src/db/schema.js';
 import type { TokenSealer } from '../../src/security/sealing.js';
-import type { TenantScope } from '../../src/core/ports.js';
+import type { TenantScope } from '../../src/ports/tenancy.js';
 
 export interface SlackTenantLookup {
   resolve(platform: 'slack', externalId: string): Promise<TenantScope | null>;

@@ -6,15 +6,16 @@
  */
 import type { AllMiddlewareArgs, App, Context, SlackCommandMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { InboundMessage, PriorMessage, ReplySink } from '../../src/core/ports.js';
 import type { Logger } from '../../src/logger.js';
 import type { TenantRegistry } from '../../src/tenancy/registry.js';
 import { inboundFiles, stripBotMention, threadHistory, type SlackAdminCheck, type SlackFileLike } from './inbound.js';
 import type { PostgresInstallationStore } from './installation-store.js';
 import { SlackReplySink, type SlackReplySinkOptions, type SlackReplyTarget, type StreamingPolicy } from './reply-sink.js';
+import type { InboundMessage, PriorMessage } from '../../src/ports/messages.js';
+import type { MessageHandler } from '../../src/ports/engine.js';
 
 export interface SlackListenerDeps {
-  engine: { handle(msg: InboundMessage, sink: ReplySink): Promise<unknown> };
+  engine: MessageHandler;
   tenants: Pick<TenantRegistry, 'markUninstalled'>;
   store: PostgresInstallationStore;
   admin: SlackAdminCheck;

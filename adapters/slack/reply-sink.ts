@@ -8,9 +8,9 @@
  * through the client with bounded retries.
  */
 import type { WebClient } from '@slack/web-api';
-import type { FinishOptions, ReplySink } from '../../src/core/ports.js';
 import type { Logger } from '../../src/logger.js';
 import { markdownToMrkdwn, splitMessage } from './mrkdwn.js';
+import type { FinishOptions, ReplySink } from '../../src/ports/reply.js';
 
 export const DEFAULT_MAX_MESSAGE_CHARS = 3500;
 const PLACEHOLDER = ':hourglass_flowing_sand: _Thinking…_';

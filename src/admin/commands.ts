@@ -4,14 +4,16 @@
  * arguments. Tests call these functions directly against a real database.
  */
 import { and, asc, count, eq, gte, lte } from 'drizzle-orm';
-import type { KnowledgeBase } from '../core/ports.js';
-import type { AuditEntry, AuditLog } from '../core/audit.js';
 import type { Db } from '../db/client.js';
 import { auditLog, channelSettings, documents, installations, messages, personas, tenants, usage } from '../db/schema.js';
-import { limitKeys, plans, type TenantLimits } from '../limits/plans.js';
-import type { Tenant, TenantRegistry } from '../tenancy/registry.js';
-import { utcDay, type UsageMeter, type UsageTotals } from '../usage/meter.js';
+import { limitKeys, plans } from '../limits/plans.js';
+import type { TenantRegistry } from '../tenancy/registry.js';
+import { utcDay, type UsageMeter } from '../usage/meter.js';
 import { AdminInputError, addDays, parseLimitKey, parsePlan, type TenantRef } from './inputs.js';
+import type { KnowledgeBase } from '../ports/knowledge.js';
+import type { AuditEntry, UsageTotals } from '../ports/stores.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { TenantLimits, Tenant } from '../ports/tenancy.js';
 
 /** What an operator command may touch; only purge and ingest need the knowledge base. */
 export interface AdminDeps {

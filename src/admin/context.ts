@@ -5,7 +5,6 @@
  * it, because it reaches Ollama (and Qdrant).
  */
 import type { Config } from '../config.js';
-import { AuditLog } from '../core/audit.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import type { Logger } from '../logger.js';
@@ -14,6 +13,7 @@ import { createKnowledgeBase } from '../retrieval/factory.js';
 import { TenantRegistry } from '../tenancy/registry.js';
 import { UsageMeter } from '../usage/meter.js';
 import type { AdminDeps, KnowledgeAccess } from './commands.js';
+import { AuditLog } from '../audit/audit-log.js';
 
 export interface AdminContext {
   deps: AdminDeps;

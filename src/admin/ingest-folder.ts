@@ -6,8 +6,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
-import { UserFacingError, type KnowledgeBase, type KnowledgeLimits, type TenantScope } from '../core/ports.js';
 import { supportedExtensions } from '../retrieval/parse.js';
+import { BotError, ErrorCode, vocabularies } from '../ports/errors.js';
+import type { KnowledgeBase, KnowledgeLimits } from '../ports/knowledge.js';
+import type { TenantScope } from '../ports/tenancy.js';
 
 export interface IngestProgress {
   /** Files finished so far (including this one). */
@@ -56,7 +58,7 @@ async function listFiles(folder: string): Promise<string[]> {
 
 export async function ingestFolder(opts: IngestFolderOptions): Promise<IngestResult> {
   const info = await stat(opts.folder).catch(() => undefined);
-  if (!info?.isDirectory()) throw new UserFacingError(`${opts.folder} is not a folder`);
+  if (!info?.isDirectory()) throw new BotError(ErrorCode.InvalidInput, `${opts.folder} is not a folder`);
   const all = await listFiles(opts.folder);
   const supported = new Set<string>(supportedExtensions);
   const files = all.filter((f) => supported.has(extname(f).toLowerCase()));
@@ -83,9 +85,10 @@ export async function ingestFolder(opts: IngestFolderOptions): Promise<IngestRes
       result.chunks += document.chunkCount;
       opts.onProgress?.({ done: ++done, total: files.length, file: name, status: replaced ? 'replaced' : 'added', chunks: document.chunkCount });
     } catch (err) {
-      if (!(err instanceof UserFacingError)) throw err;
-      result.failed.push({ file: name, error: err.message });
-      opts.onProgress?.({ done: ++done, total: files.length, file: name, status: 'failed', error: err.message });
+      if (!(err instanceof BotError && err.expected)) throw err;
+      const error = err.userText(vocabularies.console);
+      result.failed.push({ file: name, error });
+      opts.onProgress?.({ done: ++done, total: files.length, file: name, status: 'failed', error });
     }
   }
   return result;

@@ -1,8 +1,8 @@
 /** `knowledge ingest`: a folder into one tenant's knowledge base, with a progress bar on stderr. */
-import { UserFacingError } from '../core/ports.js';
 import { OPERATOR, refText, requireTenant, type AdminDeps } from './commands.js';
 import { ingestFolder, progressBar, type IngestResult } from './ingest-folder.js';
 import { AdminInputError, type TenantRef } from './inputs.js';
+import { BotError, vocabularies } from '../ports/errors.js';
 
 export async function ingestForTenant(
   deps: AdminDeps,
@@ -25,7 +25,7 @@ export async function ingestForTenant(
     });
   } catch (err) {
     // "not a folder" and the like are the operator's input, not a failure of the service.
-    if (err instanceof UserFacingError) throw new AdminInputError(err.message);
+    if (err instanceof BotError && err.expected) throw new AdminInputError(err.userText(vocabularies.console));
     throw err;
   }
   await deps.audit.record(tenant, OPERATOR, 'knowledge.ingest', {

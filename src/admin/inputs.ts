@@ -2,8 +2,8 @@
  * Validation of what the operator types. Every refusal is an AdminInputError whose message is
  * one line saying what was wrong and what is accepted, so the CLI can print it as-is.
  */
-import type { Platform } from '../core/ports.js';
-import { limitKeys, limitOverridesSchema, plans, type TenantLimits } from '../limits/plans.js';
+import { limitKeys, limitOverridesSchema, plans } from '../limits/plans.js';
+import type { Platform, TenantLimits } from '../ports/tenancy.js';
 
 export class AdminInputError extends Error {
   constructor(message: string) {

@@ -1,8 +1,8 @@
 /** Text for the operator: what each command's result looks like on a terminal. */
-import { limitKeys, type TenantLimits } from '../limits/plans.js';
-import type { Tenant } from '../tenancy/registry.js';
+import { limitKeys } from '../limits/plans.js';
 import type { PlanChange, PurgeResult, TenantDetails, UsageRow } from './commands.js';
 import { formatTable } from './table.js';
+import type { TenantLimits, Tenant } from '../ports/tenancy.js';
 
 const n = (v: number) => v.toLocaleString('en-US');
 const ymd = (d: Date) => d.toISOString().slice(0, 10);

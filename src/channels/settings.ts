@@ -3,17 +3,8 @@ import { and, eq } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { channelSettings } from '../db/schema.js';
-import type { TenantScope } from '../core/ports.js';
-
-export type ChannelMode = 'mention' | 'all' | 'off';
-export const channelModes: readonly ChannelMode[] = ['mention', 'all', 'off'];
-
-export interface ChannelSettings {
-  mode: ChannelMode;
-  persona: string | null;
-  memoryMessages: number | null;
-  retrieval: boolean;
-}
+import type { TenantScope } from '../ports/tenancy.js';
+import type { ChannelMode, ChannelSettings, ChannelSettingsStore } from '../ports/stores.js';
 
 export const defaultChannelSettings: ChannelSettings = { mode: 'mention', persona: null, memoryMessages: null, retrieval: true };
 
@@ -21,7 +12,7 @@ export const defaultChannelSettings: ChannelSettings = { mode: 'mention', person
  * Read on every message, changed rarely: cached per (tenant, channel) and invalidated on set.
  * Another instance's change is seen within the TTL.
  */
-export class ChannelSettingsStore {
+export class CachedChannelSettings implements ChannelSettingsStore {
   private readonly cache: LRUCache<string, ChannelSettings>;
 
   constructor(

@@ -4,22 +4,24 @@
  */
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { Tenant } from '../tenancy/registry.js';
-import type { ChannelSettings } from '../channels/settings.js';
-import type { ConversationMemory, StoredMessage } from '../memory/store.js';
-import type { PersonaStore, Persona } from '../personas/store.js';
-import type { UsageMeter } from '../usage/meter.js';
-import { BusyError, type Admission } from '../limits/admission.js';
-import { DEFAULT_PERSONA } from '../personas/builtins.js';
-import { citationLine } from '../retrieval/prompt-block.js';
-import { LlmError, type InboundMessage, type KnowledgeBase, type LlmBackend, type Passage, type ReplySink } from './ports.js';
+import { citationLine } from './prompt-block.js';
 import { buildPrompt } from './prompt.js';
 import { ThrottledReply } from './reply-stream.js';
-import { replies } from './replies.js';
-import type { HandleOutcome } from './engine.js';
+import type { Tenant } from '../ports/tenancy.js';
+import type { ChannelSettings, ConversationStore, Persona, PersonaCatalog, StoredMessage, UsageLedger } from '../ports/stores.js';
+import { BusyError, type Admission } from '../ports/admission.js';
+import { LlmError, type LlmBackend } from '../ports/llm.js';
+import type { InboundMessage } from '../ports/messages.js';
+import type { KnowledgeBase, Passage } from '../ports/knowledge.js';
+import type { ReplySink } from '../ports/reply.js';
+import type { HandleOutcome } from '../ports/engine.js';
+import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
+import { outcome } from './outcome.js';
 
 export interface AskOptions {
   chatModel: string;
+  /** Persona used when neither the channel nor the tenant names one (a built-in). */
+  defaultPersona: string;
   /** Earlier messages in the window when the channel sets none. */
   memoryMessages: number;
   /** Tokens of history the prompt may carry. */
@@ -36,9 +38,9 @@ export interface AnswerTimings {
 }
 
 export interface AskDeps {
-  memory: ConversationMemory;
-  personas: PersonaStore;
-  usage: UsageMeter;
+  memory: ConversationStore;
+  personas: PersonaCatalog;
+  usage: UsageLedger;
   admission: Admission;
   backend: LlmBackend;
   knowledge?: KnowledgeBase;
@@ -80,8 +82,13 @@ export class AskPipeline {
     if (today.tokens >= tenant.limits.tokensPerDay) {
       await usage.record(tenant, { rejected: 1 });
       metrics.rejections.inc({ reason: 'quota' });
-      await sink.finish(replies.quota(tenant.limits.tokensPerDay), { kind: 'notice' });
-      return 'refused';
+      const limit = tenant.limits.tokensPerDay.toLocaleString('en-US');
+      const quota = new BotError(
+        ErrorCode.QuotaExhausted,
+        (v) => `This ${v.workspace} has used its ${limit} tokens for today. The allowance resets at midnight UTC.`,
+      );
+      await sink.finish(quota.userText(vocabularies[msg.platform]), { kind: 'notice' });
+      return outcome('refused', true, quota.code);
     }
 
     await sink.start();
@@ -97,7 +104,7 @@ export class AskPipeline {
         },
       );
       const cite = citationLine(passages);
-      const text = (result.text.trim() || replies.emptyAnswer) + (cite ? `\n\n${cite}` : '');
+      const text = (result.text.trim() || EMPTY_ANSWER) + (cite ? `\n\n${cite}` : '');
       await stream.finish(text, { kind: 'answer' });
       await Promise.all([
         memory.append(tenant, key, { role: 'assistant', userId: null, content: result.text, tokens: result.completionTokens }),
@@ -106,9 +113,9 @@ export class AskPipeline {
       metrics.llmTokens.inc({ tenant: tenant.tenantId, kind: 'prompt' }, result.promptTokens);
       metrics.llmTokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, result.completionTokens);
       this.deps.onAnswered?.({ tenantId: tenant.tenantId, totalMs: performance.now() - started, waitMs, backendMs: result.backendMs });
-      return 'answered';
+      return outcome('answered', true);
     } catch (err) {
-      return this.fail(tenant, err, stream);
+      return this.fail(tenant, err, stream, vocabularies[msg.platform]);
     }
   }
 
@@ -136,12 +143,12 @@ export class AskPipeline {
   /** Channel persona, else the tenant default, else the built-in default. */
   private async persona(tenant: Tenant, settings: ChannelSettings): Promise<Persona> {
     const { personas } = this.deps;
-    for (const name of [settings.persona, tenant.defaultPersona, DEFAULT_PERSONA]) {
+    for (const name of [settings.persona, tenant.defaultPersona, this.deps.options.defaultPersona]) {
       if (!name) continue;
       const p = await personas.get(tenant, name);
       if (p) return p;
     }
-    throw new Error(`built-in persona ${DEFAULT_PERSONA} is missing: seedBuiltins() was not run`);
+    throw new Error(`built-in persona ${this.deps.options.defaultPersona} is missing: seedBuiltins() was not run`);
   }
 
   /** Checked before waiting for a slot; a failing check only means no references. */
@@ -166,22 +173,21 @@ export class AskPipeline {
     }
   }
 
-  private async fail(tenant: Tenant, err: unknown, stream: ThrottledReply): Promise<HandleOutcome> {
+  private async fail(tenant: Tenant, err: unknown, stream: ThrottledReply, words: Vocabulary): Promise<HandleOutcome> {
     const { metrics, logger, usage } = this.deps;
+    const error = asBotError(err);
     if (err instanceof BusyError) {
-      metrics.rejections.inc({ reason: err.reason });
       await usage.record(tenant, { rejected: 1 });
-      await stream.finish(replies.busy(err.reason), { kind: 'notice' });
-      return 'refused';
+    } else if (err instanceof LlmError) {
+      logger.warn({ tenantId: tenant.tenantId, code: error.code, err: err.message }, 'backend error');
+    } else if (!error.expected) {
+      logger.error({ err, tenantId: tenant.tenantId }, 'answer failed');
+      metrics.errors.inc({ component: 'engine', kind: 'internal' });
     }
-    if (err instanceof LlmError) {
-      logger.warn({ tenant: tenant.tenantId, kind: err.kind, err: err.message }, 'backend error');
-      await stream.finish(replies.llm(err.kind), { kind: 'error' });
-      return 'failed';
-    }
-    logger.error({ err, tenant: tenant.tenantId }, 'answer failed');
-    metrics.errors.inc({ component: 'engine', kind: 'internal' });
-    await stream.finish(replies.internal, { kind: 'error' });
-    return 'failed';
+    await stream.finish(error.userText(words), { kind: error.expected ? 'notice' : 'error' });
+    return outcome(error.expected ? 'refused' : 'failed', true, error.code);
   }
 }
+
+/** Shown when the model returns nothing at all. */
+const EMPTY_ANSWER = '(The model returned an empty answer.)';

@@ -4,54 +4,51 @@
  */
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { TenantRegistry, Tenant } from '../tenancy/registry.js';
-import type { ChannelSettingsStore } from '../channels/settings.js';
-import type { ConversationMemory } from '../memory/store.js';
-import type { EventDeduper } from './dedupe.js';
-import type { InboundMessage, ReplySink } from './ports.js';
-import { UserFacingError } from './ports.js';
+import type { HandleOutcome, MessageHandler } from '../ports/engine.js';
+import { asBotError, BotError, ErrorCode, vocabularies } from '../ports/errors.js';
+import type { InboundMessage } from '../ports/messages.js';
+import type { ReplySink } from '../ports/reply.js';
+import type { ChannelSettingsStore, ConversationStore, DeliveryDedupe, TenantDirectory } from '../ports/stores.js';
+import type { Tenant } from '../ports/tenancy.js';
 import { parseCommand, stripPrefix, type Command } from './commands/grammar.js';
 import type { CommandHandlers } from './commands/handlers.js';
 import type { AskPipeline } from './ask.js';
-import { replies } from './replies.js';
+import { outcome } from './outcome.js';
 
 export interface EngineDeps {
-  tenants: TenantRegistry;
+  tenants: TenantDirectory;
   channels: ChannelSettingsStore;
-  memory: ConversationMemory;
-  dedupe: EventDeduper;
+  memory: ConversationStore;
+  dedupe: DeliveryDedupe;
   commands: CommandHandlers;
   ask: AskPipeline;
   metrics: Metrics;
   logger: Logger;
 }
 
-export type HandleOutcome =
-  | 'duplicate'
-  | 'no_tenant'
-  | 'tenant_inactive'
-  | 'ignored'
-  | 'command'
-  | 'answered'
-  | 'refused'
-  | 'failed';
-
-export class Engine {
+export class Engine implements MessageHandler {
   constructor(private readonly deps: EngineDeps) {}
 
   async handle(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
-    const outcome = await this.route(msg, sink).catch(async (err) => {
-      this.deps.logger.error({ err, platform: msg.platform, tenant: msg.tenantExternalId }, 'message handling failed');
-      this.deps.metrics.errors.inc({ component: 'engine', kind: 'internal' });
-      await sink.finish(replies.internal, { kind: 'error' }).catch(() => {});
-      return 'failed' as const;
+    const result = await this.route(msg, sink).catch(async (err: unknown) => {
+      const error = asBotError(err);
+      const where = { platform: msg.platform, tenant: msg.tenantExternalId, code: error.code };
+      if (error.expected) this.deps.logger.info(where, 'message refused');
+      else this.deps.logger.error({ ...where, err }, 'message handling failed');
+      if (!error.expected) this.deps.metrics.errors.inc({ component: 'engine', kind: error.code });
+      const replied = await sink
+        .finish(error.userText(vocabularies[msg.platform]), { kind: error.expected ? 'notice' : 'error', ephemeral: error.expected })
+        .then(() => true)
+        .catch(() => false);
+      return outcome(error.expected ? 'refused' : 'failed', replied, error.code);
     });
-    this.deps.metrics.messages.inc({ platform: msg.platform, outcome });
-    return outcome;
+    this.deps.metrics.messages.inc({ platform: msg.platform, outcome: result.status });
+    return result;
   }
 
   private async route(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
     const { dedupe, tenants, channels, logger } = this.deps;
+    const words = vocabularies[msg.platform];
     // Independent round trips go together: each sequential one adds to every answer's latency.
     const [first, tenant] = await Promise.all([
       msg.eventId ? dedupe.firstDelivery(msg.platform, msg.eventId) : true,
@@ -61,17 +58,20 @@ export class Engine {
     ]);
     if (!first) {
       logger.debug({ platform: msg.platform, eventId: msg.eventId }, 'duplicate delivery ignored');
-      return 'duplicate';
+      return outcome('duplicate', false);
     }
     if (!tenant) {
       logger.warn({ platform: msg.platform, tenant: msg.tenantExternalId }, 'message for a tenant that was never installed');
-      return 'no_tenant';
+      return outcome('no_tenant', false);
     }
     if (tenant.status !== 'active') {
-      logger.info({ tenant: tenant.tenantId, status: tenant.status }, 'message for an inactive tenant ignored');
+      logger.info({ tenantId: tenant.tenantId, status: tenant.status }, 'message for an inactive tenant ignored');
       // An uninstalled app cannot post; a disabled tenant is told why, once asked directly.
-      if (tenant.status === 'disabled' && msg.addressed) await sink.finish(replies.disabled, { kind: 'notice' });
-      return 'tenant_inactive';
+      if (tenant.status === 'disabled' && msg.addressed) {
+        await sink.finish(new BotError(ErrorCode.TenantDisabled).userText(words), { kind: 'notice' });
+        return outcome('tenant_inactive', true, ErrorCode.TenantDisabled);
+      }
+      return outcome('tenant_inactive', false);
     }
 
     // A reply in a thread the bot is already answering in continues that conversation, as if
@@ -82,37 +82,29 @@ export class Engine {
       }
     }
     const command = this.commandOf(msg);
-    if (command instanceof UserFacingError) {
-      await sink.finish(command.message, { kind: 'notice', ephemeral: true });
-      return 'refused';
-    }
     if (command && command.type !== 'ask') {
       await this.deps.commands.run(tenant, msg, command, sink);
-      return 'command';
+      return outcome('command', true);
     }
 
     const settings = await channels.get(tenant, msg.channelId);
     const question = command?.type === 'ask' ? command.question : msg.text.trim();
-    if (!question) return 'ignored';
+    if (!question) return outcome('ignored', false);
     if (settings.mode === 'off' && !msg.isDirect) {
       // Explicit requests learn why nothing happens; ambient chatter stays quiet.
-      if (msg.addressed) await sink.finish(replies.channelOff, { kind: 'notice', ephemeral: true });
-      return 'ignored';
+      if (!msg.addressed) return outcome('ignored', false);
+      await sink.finish(new BotError(ErrorCode.ChannelOff).userText(words), { kind: 'notice', ephemeral: true });
+      return outcome('ignored', true, ErrorCode.ChannelOff);
     }
-    if (!this.shouldAnswer(msg, settings.mode)) return 'ignored';
+    if (!this.shouldAnswer(msg, settings.mode)) return outcome('ignored', false);
     return this.deps.ask.answer(tenant as Tenant, msg, question, settings, sink);
   }
 
-  /** A command, a question, or null for chatter that is not addressed to the bot. */
-  private commandOf(msg: InboundMessage): Command | UserFacingError | null {
+  /** A command, a question, or null for chatter that is not addressed to the bot. Throws a BotError for bad syntax. */
+  private commandOf(msg: InboundMessage): Command | null {
     const isCommandLine = msg.kind === 'command' || /^\/llm\b/i.test(msg.text.trim());
     if (!isCommandLine && !msg.addressed) return null;
-    try {
-      return parseCommand(isCommandLine ? msg.text : stripPrefix(msg.text));
-    } catch (err) {
-      if (err instanceof UserFacingError) return err;
-      throw err;
-    }
+    return parseCommand(isCommandLine ? msg.text : stripPrefix(msg.text));
   }
 
   private shouldAnswer(msg: InboundMessage, mode: 'mention' | 'all' | 'off'): boolean {

@@ -2,9 +2,10 @@
  * Prompt assembly: the persona's system prompt, retrieved passages as untrusted reference text,
  * the conversation window, then the question.
  */
-import type { ChatMessage, Passage } from './ports.js';
-import type { StoredMessage } from '../memory/store.js';
-import { formatReferenceBlock } from '../retrieval/prompt-block.js';
+import { formatReferenceBlock } from './prompt-block.js';
+import type { ChatMessage } from '../ports/llm.js';
+import type { Passage } from '../ports/knowledge.js';
+import type { StoredMessage } from '../ports/stores.js';
 
 export interface PromptParts {
   systemPrompt: string;

@@ -3,8 +3,8 @@
  * flight, never closer together than the sink's minUpdateIntervalMs, always the newest text.
  * finish() drops any pending progress edit so the final answer goes out first.
  */
-import type { FinishOptions, ReplySink } from './ports.js';
 import type { Logger } from '../logger.js';
+import type { FinishOptions, ReplySink } from '../ports/reply.js';
 
 export class ThrottledReply {
   private latest = '';

@@ -15,13 +15,12 @@
  * returns without calling the task. So no task runs after its caller was told "busy".
  */
 import Bottleneck from 'bottleneck';
-import type { TenantScope } from '../core/ports.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { BusyError, type Admission, type AdmissionStats } from './admission.js';
-import type { TenantLimits } from './plans.js';
 import { openSharedRedisConnection, type SharedRedisConnection } from './redis-connection.js';
 import { yieldWithoutTimers } from './bottleneck-timers.js';
+import type { TenantScope, TenantLimits } from '../ports/tenancy.js';
+import { BusyError, type Admission, type AdmissionStats } from '../ports/admission.js';
 
 export interface BottleneckAdmissionOptions {
   /** Backend slots (OLLAMA_PARALLEL): jobs running at once over all tenants (and instances with Redis). */

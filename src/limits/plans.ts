@@ -3,19 +3,7 @@
  * limit; nothing a tenant admin can say reaches these.
  */
 import { z } from 'zod';
-
-export interface TenantLimits {
-  /** Requests of this tenant running on the backend at once. */
-  maxConcurrent: number;
-  requestsPerMinute: number;
-  /** Prompt + completion tokens per UTC day. */
-  tokensPerDay: number;
-  /** Requests of this tenant waiting for a slot before new ones get "busy". */
-  maxQueued: number;
-  maxDocuments: number;
-  maxChunks: number;
-  maxFileBytes: number;
-}
+import type { TenantLimits } from '../ports/tenancy.js';
 
 export const limitKeys = [
   'maxConcurrent',

@@ -1,9 +1,9 @@
+import { LlmError, type LlmErrorKind } from '../ports/llm.js';
 /**
  * Turns whatever the `ollama` client (and Node's fetch underneath) throws into an LlmError.
  * The client does not export ResponseError from its Node entry, so HTTP failures are recognised
  * by their `status_code`; network failures by the `code` somewhere in the `cause` chain.
  */
-import { LlmError, type LlmErrorKind } from '../core/ports.js';
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

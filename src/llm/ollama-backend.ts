@@ -7,11 +7,11 @@
  * and caller cancellation can really close the HTTP request.
  */
 import { Ollama } from 'ollama';
-import { LlmError, type BackendHealth, type ChatRequest, type ChatResult, type LlmBackend, type LlmErrorKind } from '../core/ports.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { toLlmError } from './errors.js';
 import { PullProgressReporter } from './pull-progress.js';
+import { LlmError, type BackendHealth, type ChatRequest, type ChatResult, type LlmBackend, type LlmErrorKind } from '../ports/llm.js';
 
 export interface OllamaBackendOptions {
   host: string;
@@ -27,7 +27,7 @@ export interface OllamaBackendOptions {
   healthTimeoutMs?: number;
   /** Silence allowed in a pull's progress stream (default max(stallMs, 120 s)). */
   pullStallMs?: number;
-  /** How long modelExists() trusts the model list (default 30 s). */
+  /** How long hasModel() trusts the model list (default 30 s). */
   modelCacheMs?: number;
   fetch?: typeof fetch;
 }
@@ -153,7 +153,7 @@ export class OllamaBackend implements LlmBackend {
   }
 
   /** Whether the backend has `name` (tag optional), from a briefly cached model list. Throws LlmError when unreachable. */
-  async modelExists(name: string): Promise<boolean> {
+  async hasModel(name: string): Promise<boolean> {
     const fresh = this.modelCache && performance.now() - this.modelCache.at < this.modelCacheMs;
     if (!fresh) await this.guarded({ timeoutMs: this.healthTimeoutMs }, (client) => this.listModels(client));
     return this.modelCache!.names.has(normalizeModelName(name));

@@ -6,34 +6,21 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { messages } from '../db/schema.js';
-import type { TenantScope } from '../core/ports.js';
-
-export interface ConversationKey {
-  channelId: string;
-  /** null for the channel's own timeline. */
-  threadId: string | null;
-}
-
-export interface StoredMessage {
-  id: number;
-  role: 'user' | 'assistant';
-  userId: string | null;
-  content: string;
-  tokens: number;
-}
+import type { TenantScope } from '../ports/tenancy.js';
+import type { ConversationKey, ConversationStore, NewMessage, StoredMessage } from '../ports/stores.js';
 
 /** Rough token count (about 4 characters a token) for budgeting before the backend counts. */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-export class ConversationMemory {
+export class ConversationMemory implements ConversationStore {
   constructor(private readonly db: Db) {}
 
   async append(
     scope: TenantScope,
     key: ConversationKey,
-    msg: { role: 'user' | 'assistant'; userId: string | null; content: string; tokens?: number },
+    msg: NewMessage,
   ): Promise<number> {
     const [row] = await this.db
       .insert(messages)
@@ -53,7 +40,7 @@ export class ConversationMemory {
   async appendMany(
     scope: TenantScope,
     key: ConversationKey,
-    msgs: { role: 'user' | 'assistant'; userId: string | null; content: string }[],
+    msgs: NewMessage[],
   ): Promise<void> {
     if (msgs.length === 0) return;
     await this.db.insert(messages).values(
@@ -64,7 +51,7 @@ export class ConversationMemory {
         role: m.role,
         userId: m.userId,
         content: m.content,
-        tokens: estimateTokens(m.content),
+        tokens: m.tokens ?? estimateTokens(m.content),
       })),
     );
   }

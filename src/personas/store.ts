@@ -6,20 +6,10 @@ import { and, eq, isNull, or } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { personas } from '../db/schema.js';
-import { UserFacingError, type TenantScope } from '../core/ports.js';
-import { builtinPersonas, type PersonaDefinition } from './builtins.js';
-
-export interface Persona extends PersonaDefinition {
-  builtin: boolean;
-}
-
-export interface PersonaInput {
-  name: string;
-  systemPrompt: string;
-  model?: string | null;
-  temperature?: number | null;
-  maxTokens?: number | null;
-}
+import { builtinPersonas } from './builtins.js';
+import { BotError, ErrorCode } from '../ports/errors.js';
+import type { TenantScope } from '../ports/tenancy.js';
+import type { Persona, PersonaCatalog, PersonaInput } from '../ports/stores.js';
 
 export const PERSONA_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,99}(:[A-Za-z0-9._-]{1,64})?$/;
@@ -39,13 +29,13 @@ const toPersona = (r: Row): Persona => ({
   builtin: r.tenantId === null,
 });
 
-export class PersonaStore {
+export class PersonaStore implements PersonaCatalog {
   /** Read on every answer, changed rarely: cached per (tenant, name), cleared on change. */
   private readonly cache = new LRUCache<string, Persona | false>({ max: 20_000, ttl: 15_000 });
 
   constructor(
     private readonly db: Db,
-    private readonly modelExists: ModelCheck = async () => true,
+    private readonly hasModel: ModelCheck = async () => true,
   ) {}
 
   /** Writes the built-in rows; idempotent, run at start-up. */
@@ -98,12 +88,12 @@ export class PersonaStore {
   async create(scope: TenantScope, input: PersonaInput, createdBy: string): Promise<Persona> {
     await this.validate(input);
     if (builtinPersonas.some((b) => b.name === input.name)) {
-      throw new UserFacingError(`"${input.name}" is a built-in persona; choose another name.`);
+      throw new BotError(ErrorCode.InvalidInput, `"${input.name}" is a built-in persona; choose another name.`);
     }
     const count = (await this.list(scope)).filter((p) => !p.builtin).length;
     const existing = await this.get(scope, input.name);
     if (!existing && count >= MAX_PERSONAS_PER_TENANT) {
-      throw new UserFacingError(`This workspace already has ${MAX_PERSONAS_PER_TENANT} personas; delete one first.`);
+      throw new BotError(ErrorCode.LimitReached, (v) => `This ${v.workspace} already has ${MAX_PERSONAS_PER_TENANT} personas; delete one first.`);
     }
     const values = {
       tenantId: scope.tenantId,
@@ -129,7 +119,7 @@ export class PersonaStore {
   /** Deletes a tenant persona; built-ins cannot be deleted. Returns false if none matched. */
   async delete(scope: TenantScope, name: string): Promise<boolean> {
     if (builtinPersonas.some((b) => b.name === name)) {
-      throw new UserFacingError(`"${name}" is built in and cannot be deleted.`);
+      throw new BotError(ErrorCode.InvalidInput, `"${name}" is built in and cannot be deleted.`);
     }
     const rows = await this.db
       .delete(personas)
@@ -141,22 +131,22 @@ export class PersonaStore {
 
   private async validate(p: PersonaInput): Promise<void> {
     if (!PERSONA_NAME.test(p.name)) {
-      throw new UserFacingError('A persona name is 1–32 characters: lowercase letters, digits, "-" or "_".');
+      throw new BotError(ErrorCode.InvalidInput, 'A persona name is 1–32 characters: lowercase letters, digits, "-" or "_".');
     }
     const prompt = p.systemPrompt.trim();
     if (prompt.length < 1 || prompt.length > MAX_SYSTEM_PROMPT) {
-      throw new UserFacingError(`A system prompt is 1–${MAX_SYSTEM_PROMPT} characters.`);
+      throw new BotError(ErrorCode.InvalidInput, `A system prompt is 1–${MAX_SYSTEM_PROMPT} characters.`);
     }
     if (p.temperature != null && !(p.temperature >= 0 && p.temperature <= 2)) {
-      throw new UserFacingError('Temperature must be between 0 and 2.');
+      throw new BotError(ErrorCode.InvalidInput, 'Temperature must be between 0 and 2.');
     }
     if (p.maxTokens != null && !(Number.isInteger(p.maxTokens) && p.maxTokens >= 16 && p.maxTokens <= 8192)) {
-      throw new UserFacingError('Max tokens must be a whole number from 16 to 8192.');
+      throw new BotError(ErrorCode.InvalidInput, 'Max tokens must be a whole number from 16 to 8192.');
     }
     if (p.model != null) {
-      if (!MODEL_NAME.test(p.model)) throw new UserFacingError(`"${p.model}" is not a valid model name.`);
-      if (!(await this.modelExists(p.model))) {
-        throw new UserFacingError(`The model "${p.model}" is not available on this deployment's backend.`);
+      if (!MODEL_NAME.test(p.model)) throw new BotError(ErrorCode.InvalidInput, `"${p.model}" is not a valid model name.`);
+      if (!(await this.hasModel(p.model))) {
+        throw new BotError(ErrorCode.InvalidInput, `The model "${p.model}" is not available on this deployment's backend.`);
       }
     }
   }

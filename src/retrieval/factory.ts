@@ -4,13 +4,13 @@
  * engine can say "knowledge is not available" instead of failing).
  */
 import type { Config } from '../config.js';
-import type { LlmBackend } from '../core/ports.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { TenantKnowledgeBase } from './knowledge-base.js';
 import { PgVectorStore } from './pg-vector-store.js';
 import { QdrantStore } from './qdrant-store.js';
 import { DimensionMismatchError, type VectorStore } from './vector-store.js';
+import type { LlmBackend } from '../ports/llm.js';
 
 export type KnowledgeSetup =
   | { knowledge: TenantKnowledgeBase; store: VectorStore; reason?: undefined }

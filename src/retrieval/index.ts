@@ -1,7 +1,6 @@
 /** The retrieval module's public surface. */
 export { createKnowledgeBase, type KnowledgeSetup } from './factory.js';
 export { TenantKnowledgeBase, detectDimension, type TenantKnowledgeBaseDeps } from './knowledge-base.js';
-export { formatReferenceBlock, citationLine } from './prompt-block.js';
 export { PgVectorStore } from './pg-vector-store.js';
 export { QdrantStore } from './qdrant-store.js';
 export { DimensionMismatchError, type VectorStore, type TenantVectors, type ChunkVector, type ScoredChunk } from './vector-store.js';

@@ -10,22 +10,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, count, eq, inArray, sql, sum } from 'drizzle-orm';
-import {
-  UserFacingError,
-  type KnowledgeBase,
-  type KnowledgeDocument,
-  type KnowledgeInput,
-  type KnowledgeLimits,
-  type LlmBackend,
-  type Passage,
-  type TenantScope,
-} from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import { documents } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { chunkText, defaultChunkOptions, type ChunkOptions } from './chunker.js';
 import { parseFile } from './parse.js';
 import { isUuid, type VectorStore } from './vector-store.js';
+import { BotError, ErrorCode } from '../ports/errors.js';
+import type { KnowledgeBase, KnowledgeDocument, KnowledgeInput, KnowledgeLimits, Passage } from '../ports/knowledge.js';
+import type { LlmBackend } from '../ports/llm.js';
+import type { TenantScope } from '../ports/tenancy.js';
 
 export interface TenantKnowledgeBaseDeps {
   db: Db;
@@ -136,9 +130,9 @@ export class TenantKnowledgeBase implements KnowledgeBase {
   ): Promise<{ document: KnowledgeDocument; replaced: boolean }> {
     const { text, source, mimeType, bytes } = await this.readInput(input, limits);
     const title = cleanTitle(input.title) || (input.file ? cleanTitle(input.file.filename) : cleanTitle(text.split('\n')[0]).slice(0, 80));
-    if (!title) throw new UserFacingError('Please give the document a title, e.g. `knowledge add Holiday policy: <text>`.');
+    if (!title) throw new BotError(ErrorCode.InvalidInput, 'Please give the document a title, e.g. `knowledge add Holiday policy: <text>`.');
     const chunks = chunkText(text, this.chunking);
-    if (chunks.length === 0) throw new UserFacingError(`I found no text to learn from in "${title}".`);
+    if (chunks.length === 0) throw new BotError(ErrorCode.FileUnreadable, `I found no text to learn from in "${title}".`);
 
     await this.checkLimits(scope, title, chunks.length, limits);
     await this.ready();
@@ -180,18 +174,19 @@ export class TenantKnowledgeBase implements KnowledgeBase {
     if (input.file) {
       const { filename, data } = input.file;
       if (data.length > limits.maxFileBytes) {
-        throw new UserFacingError(
-          `"${filename}" is too large (${formatBytes(data.length)}): files for this workspace can be at most ${formatBytes(limits.maxFileBytes)}.`,
+        throw new BotError(
+          ErrorCode.FileTooLarge,
+          `"${filename}" is too large (${formatBytes(data.length)}): files can be at most ${formatBytes(limits.maxFileBytes)}.`,
         );
       }
       const text = await parseFile(input.file);
       return { text, source: filename.slice(0, 200), mimeType: input.file.mimeType || 'application/octet-stream', bytes: data.length };
     }
     const text = input.text ?? '';
-    if (!text.trim()) throw new UserFacingError('Nothing to add: paste some text after the title, or attach a file.');
+    if (!text.trim()) throw new BotError(ErrorCode.InvalidInput, 'Nothing to add: paste some text after the title, or attach a file.');
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > limits.maxFileBytes) {
-      throw new UserFacingError(`That text is too long (${formatBytes(bytes)}): documents for this workspace can be at most ${formatBytes(limits.maxFileBytes)}.`);
+      throw new BotError(ErrorCode.FileTooLarge, `That text is too long (${formatBytes(bytes)}): documents can be at most ${formatBytes(limits.maxFileBytes)}.`);
     }
     return { text, source: 'paste', mimeType: 'text/plain', bytes };
   }
@@ -207,14 +202,16 @@ export class TenantKnowledgeBase implements KnowledgeBase {
       .where(and(eq(documents.tenantId, scope.tenantId), eq(documents.title, title)));
     const docsAfter = Number(totals?.docs ?? 0) + (same ? 0 : 1);
     if (docsAfter > limits.maxDocuments) {
-      throw new UserFacingError(
-        `This workspace already has ${limits.maxDocuments} documents, its limit. Remove one with \`knowledge remove <id>\` first.`,
+      throw new BotError(
+        ErrorCode.LimitReached,
+        (v) => `This ${v.workspace} already has ${limits.maxDocuments} documents, its limit. Remove one with \`knowledge remove <id>\` first.`,
       );
     }
     const chunksAfter = Number(totals?.chunks ?? 0) - (same?.chunks ?? 0) + newChunks;
     if (chunksAfter > limits.maxChunks) {
-      throw new UserFacingError(
-        `"${title}" needs ${newChunks} passages, and the knowledge base would hold ${chunksAfter}: over this workspace's limit of ${limits.maxChunks}. Remove a document or add a shorter one.`,
+      throw new BotError(
+        ErrorCode.LimitReached,
+        (v) => `"${title}" needs ${newChunks} passages, and the knowledge base would hold ${chunksAfter}: over this ${v.workspace}'s limit of ${limits.maxChunks}. Remove a document or add a shorter one.`,
       );
     }
   }

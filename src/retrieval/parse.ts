@@ -3,7 +3,7 @@
  * The PDF and HTML parsers are loaded on first use so start-up stays light.
  */
 import { extname } from 'node:path';
-import { UserFacingError } from '../core/ports.js';
+import { BotError, ErrorCode } from '../ports/errors.js';
 
 export type FileKind = 'text' | 'markdown' | 'html' | 'pdf';
 
@@ -34,7 +34,8 @@ export function fileKind(filename: string, mimeType = ''): FileKind | undefined 
 export async function parseFile(file: { filename: string; mimeType: string; data: Buffer }): Promise<string> {
   const kind = fileKind(file.filename, file.mimeType);
   if (!kind) {
-    throw new UserFacingError(
+    throw new BotError(
+      ErrorCode.FileUnsupported,
       `I can't read "${file.filename}": supported files are plain text, Markdown, HTML and PDF (${supportedExtensions.join(', ')}).`,
     );
   }
@@ -50,14 +51,14 @@ export async function parseFile(file: { filename: string; mimeType: string; data
         return decodeText(file.data, file.filename);
     }
   } catch (err) {
-    if (err instanceof UserFacingError) throw err;
-    throw new UserFacingError(`I couldn't read "${file.filename}": it looks damaged or is not really a ${kind.toUpperCase()} file.`);
+    if (err instanceof BotError) throw err;
+    throw new BotError(ErrorCode.FileUnreadable, `I couldn't read "${file.filename}": it looks damaged or is not really a ${kind.toUpperCase()} file.`);
   }
 }
 
 function decodeText(data: Buffer, filename: string): string {
   // A NUL byte in the first few KB means this is binary, whatever the name says.
-  if (data.subarray(0, 8192).includes(0)) throw new UserFacingError(`"${filename}" looks like a binary file, not text.`);
+  if (data.subarray(0, 8192).includes(0)) throw new BotError(ErrorCode.FileUnsupported, `"${filename}" looks like a binary file, not text.`);
   return data.toString('utf8').replace(/^\uFEFF/, '');
 }
 

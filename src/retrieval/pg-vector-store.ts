@@ -15,7 +15,6 @@
  * chunks per tenant; see test/bench/retrieval.ts for measured figures).
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { TenantScope } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import {
   assertVectors,
@@ -26,6 +25,7 @@ import {
   type TenantVectors,
   type VectorStore,
 } from './vector-store.js';
+import type { TenantScope } from '../ports/tenancy.js';
 
 export interface PgVectorStoreOptions {
   db: Db;

@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import type { TenantScope } from '../core/ports.js';
 import {
   assertVectors,
   DimensionMismatchError,
@@ -16,6 +15,7 @@ import {
   type TenantVectors,
   type VectorStore,
 } from './vector-store.js';
+import type { TenantScope } from '../ports/tenancy.js';
 
 export interface QdrantStoreOptions {
   url: string;

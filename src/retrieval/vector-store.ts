@@ -1,10 +1,10 @@
+import type { TenantScope } from '../ports/tenancy.js';
 /**
  * The VectorStore port. A store is opened once (with the embedding model's dimension) and
  * is only ever searched or changed through `forTenant(scope)`: the tenant-scoped view is the
  * single entry point, and no method takes a free-form filter, so a caller cannot ask for
  * another tenant's vectors even by mistake.
  */
-import type { TenantScope } from '../core/ports.js';
 
 /** One chunk of a document, with its embedding. */
 export interface ChunkVector {

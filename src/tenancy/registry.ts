@@ -7,24 +7,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { tenants } from '../db/schema.js';
-import type { Platform, TenantScope } from '../core/ports.js';
-import { effectiveLimits, type TenantLimits } from '../limits/plans.js';
-
-export type TenantStatus = 'active' | 'uninstalled' | 'disabled';
-
-export interface Tenant extends TenantScope {
-  readonly tenantId: string;
-  readonly platform: Platform;
-  readonly externalId: string;
-  readonly name: string;
-  readonly status: TenantStatus;
-  readonly plan: string;
-  readonly limitOverrides: Record<string, number>;
-  readonly limits: TenantLimits;
-  readonly defaultPersona: string | null;
-  readonly installedBy: string | null;
-  readonly createdAt: Date;
-}
+import { effectiveLimits } from '../limits/plans.js';
+import type { Platform, Tenant, TenantScope, TenantStatus } from '../ports/tenancy.js';
+import type { TenantDirectory } from '../ports/stores.js';
 
 export interface TenantRegistryOptions {
   defaultPlan?: string;
@@ -52,7 +37,7 @@ function toTenant(r: Row): Tenant {
 
 const key = (platform: string, externalId: string) => `${platform}\u0000${externalId}`;
 
-export class TenantRegistry {
+export class TenantRegistry implements TenantDirectory {
   private readonly cache: LRUCache<string, Tenant | false>;
   private readonly defaultPlan: string;
 

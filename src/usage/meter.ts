@@ -3,15 +3,8 @@ import { and, eq, gte, lte, sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { usage } from '../db/schema.js';
-import type { TenantScope } from '../core/ports.js';
-
-export interface UsageTotals {
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-  rejected: number;
-  tokens: number;
-}
+import type { TenantScope } from '../ports/tenancy.js';
+import type { UsageDelta, UsageLedger, UsageTotals } from '../ports/stores.js';
 
 export interface DailyUsage extends UsageTotals {
   day: string;
@@ -19,7 +12,7 @@ export interface DailyUsage extends UsageTotals {
 
 export const utcDay = (d: Date = new Date()) => d.toISOString().slice(0, 10);
 
-export class UsageMeter {
+export class UsageMeter implements UsageLedger {
   /**
    * Today's totals per tenant, read before every answer for the quota check. This instance's
    * own usage is added as it is recorded, so its view is exact; other instances' usage shows
@@ -32,7 +25,7 @@ export class UsageMeter {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async record(scope: TenantScope, delta: { requests?: number; promptTokens?: number; completionTokens?: number; rejected?: number }): Promise<void> {
+  async record(scope: TenantScope, delta: UsageDelta): Promise<void> {
     const v = {
       requests: delta.requests ?? 0,
       promptTokens: delta.promptTokens ?? 0,

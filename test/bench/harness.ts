@@ -5,8 +5,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AnswerTimings } from '../../src/core/ask.js';
-import type { Engine, HandleOutcome } from '../../src/core/engine.js';
-import type { ChatRequest, ChatResult, FinishOptions, InboundMessage, LlmBackend, ReplySink } from '../../src/core/ports.js';
+import type { Engine } from '../../src/core/engine.js';
+import type { HandleOutcome } from '../../src/ports/engine.js';
+import type { ChatRequest, ChatResult, LlmBackend } from '../../src/ports/llm.js';
+import type { FinishOptions, ReplySink } from '../../src/ports/reply.js';
+import type { InboundMessage } from '../../src/ports/messages.js';
 
 /** Everything measured about one message; times are performance.now() milliseconds. */
 export interface MessageRecord {
@@ -15,7 +18,7 @@ export interface MessageRecord {
   phase: string;
   sentAt: number;
   doneAt?: number;
-  outcome?: HandleOutcome;
+  outcome?: HandleOutcome['status'];
   /** sink.start(): the engine is past dedupe, tenant, settings, persisting and the quota check. */
   sinkStartAt?: number;
   /** Inside the backend decorator: the chat call itself. */
@@ -62,6 +65,9 @@ export class RecordingBackend implements LlmBackend {
   }
   health() {
     return this.inner.health();
+  }
+  hasModel(model: string) {
+    return this.inner.hasModel(model);
   }
   ensureModels(models: string[], onProgress: (line: string) => void): Promise<void> {
     return this.inner.ensureModels(models, onProgress);
@@ -135,7 +141,7 @@ export class MessageSender {
       isDirect: false,
     };
     const engine = this.engine;
-    rec.outcome = await this.context.run(rec, () => engine.handle(msg, new RecordingSink(rec, this.opts.minUpdateIntervalMs)));
+    rec.outcome = (await this.context.run(rec, () => engine.handle(msg, new RecordingSink(rec, this.opts.minUpdateIntervalMs)))).status;
     rec.doneAt = performance.now();
     return rec;
   }

@@ -7,8 +7,9 @@ import { loadConfig } from '../../src/config.js';
 import { createCore, type Core, type CreateCoreOptions } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { Database } from '../../src/db/client.js';
-import type { FinishOptions, InboundMessage, ReplySink } from '../../src/core/ports.js';
-import type { HandleOutcome } from '../../src/core/engine.js';
+import type { FinishOptions, ReplySink } from '../../src/ports/reply.js';
+import type { InboundMessage } from '../../src/ports/messages.js';
+import type { HandleOutcome } from '../../src/ports/engine.js';
 
 export class RecordingSink implements ReplySink {
   readonly minUpdateIntervalMs: number;
@@ -49,7 +50,7 @@ export interface SendOptions {
 
 export interface TestCore {
   core: Core;
-  send(text: string, opts?: SendOptions): Promise<{ outcome: HandleOutcome; sink: RecordingSink }>;
+  send(text: string, opts?: SendOptions): Promise<{ outcome: HandleOutcome['status']; result: HandleOutcome; sink: RecordingSink }>;
 }
 
 export async function startTestCore(
@@ -64,7 +65,7 @@ export async function startTestCore(
     core,
     async send(text, o = {}) {
       const sink = new RecordingSink();
-      const outcome = await core.engine.handle(
+      const result = await core.engine.handle(
         {
           platform: o.platform ?? 'console',
           tenantExternalId: o.workspace ?? 'acme',
@@ -79,7 +80,7 @@ export async function startTestCore(
         },
         sink,
       );
-      return { outcome, sink };
+      return { outcome: result.status, result, sink };
     },
   };
 }

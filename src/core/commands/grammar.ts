@@ -1,10 +1,9 @@
+import { BotError, ErrorCode } from '../../ports/errors.js';
+import { channelModes, type ChannelMode, type PersonaInput } from '../../ports/stores.js';
 /**
  * The chat command grammar, parsed once for every platform. Slack's `/llm ...` text, a mention's
  * text, Discord's subcommands rendered as text and console lines all come through `parseCommand`.
  */
-import { UserFacingError } from '../ports.js';
-import { channelModes, type ChannelMode } from '../../channels/settings.js';
-import type { PersonaInput } from '../../personas/store.js';
 
 export type Command =
   | { type: 'ask'; question: string }
@@ -51,7 +50,11 @@ const subcommands: Record<string, string[]> = {
   knowledge: ['add', 'list', 'remove'],
 };
 
-export class CommandSyntaxError extends UserFacingError {}
+export class CommandSyntaxError extends BotError {
+  constructor(usage: string) {
+    super(ErrorCode.CommandUsage, usage);
+  }
+}
 
 const words = (s: string) => s.trim().split(/\s+/).filter(Boolean);
 

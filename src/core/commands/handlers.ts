@@ -2,25 +2,23 @@
  * Runs parsed commands. Permission comes from the adapter (caller.isAdmin); every admin change
  * writes an audit row. Settings answers are ephemeral where the platform allows.
  */
-import type { Tenant, TenantRegistry } from '../../tenancy/registry.js';
-import type { ChannelSettingsStore } from '../../channels/settings.js';
-import type { ConversationMemory } from '../../memory/store.js';
-import type { PersonaStore } from '../../personas/store.js';
-import type { UsageMeter } from '../../usage/meter.js';
-import type { AuditLog } from '../audit.js';
-import { BusyError, type Admission } from '../../limits/admission.js';
-import { UserFacingError, type InboundMessage, type KnowledgeBase, type ReplySink } from '../ports.js';
 import { adminCommands, helpText, type Command } from './grammar.js';
-import { replies } from '../replies.js';
 import { renderUsage } from './usage-report.js';
+import type { Tenant } from '../../ports/tenancy.js';
+import type { AuditTrail, ChannelSettingsStore, ConversationStore, PersonaCatalog, TenantDirectory, UsageLedger } from '../../ports/stores.js';
+import type { Admission } from '../../ports/admission.js';
+import { BotError, ErrorCode, vocabularies } from '../../ports/errors.js';
+import type { InboundMessage } from '../../ports/messages.js';
+import type { KnowledgeBase } from '../../ports/knowledge.js';
+import type { ReplySink } from '../../ports/reply.js';
 
 export interface CommandDeps {
-  tenants: TenantRegistry;
+  tenants: TenantDirectory;
   channels: ChannelSettingsStore;
-  memory: ConversationMemory;
-  personas: PersonaStore;
-  usage: UsageMeter;
-  audit: AuditLog;
+  memory: ConversationStore;
+  personas: PersonaCatalog;
+  usage: UsageLedger;
+  audit: AuditTrail;
   /** Ingestion embeds on the shared backend, so it waits for a slot like a question does. */
   admission: Admission;
   knowledge?: KnowledgeBase;
@@ -39,13 +37,13 @@ export class CommandHandlers {
       // Asking the platform costs a call (Slack users.info): only commands that depend on it ask.
       const admin = adminCommands.has(command.type) || command.type === 'help' ? await msg.caller.isAdmin() : false;
       if (adminCommands.has(command.type) && !admin) {
-        reply = { text: replies.adminOnly, ephemeral: true };
+        reply = { text: new BotError(ErrorCode.AdminOnly).userText(vocabularies[msg.platform]), ephemeral: true };
       } else {
         reply = await this.execute(tenant, msg, command, admin);
       }
     } catch (err) {
-      if (!(err instanceof UserFacingError)) throw err;
-      reply = { text: err.message, ephemeral: true };
+      if (!(err instanceof BotError && err.expected)) throw err;
+      reply = { text: err.userText(vocabularies[msg.platform]), ephemeral: true };
     }
     await sink.finish(reply.text, { kind: 'notice', ephemeral: reply.ephemeral ?? true });
   }
@@ -72,7 +70,7 @@ export class CommandHandlers {
       }
       case 'persona.show': {
         const p = await personas.get(tenant, c.name);
-        if (!p) throw new UserFacingError(`There is no persona called "${c.name}". Try \`persona list\`.`);
+        if (!p) throw new BotError(ErrorCode.NotFound, `There is no persona called "${c.name}". Try \`persona list\`.`);
         const extra = [
           p.model ? `model ${p.model}` : 'default model',
           p.temperature != null ? `temperature ${p.temperature}` : null,
@@ -87,7 +85,7 @@ export class CommandHandlers {
       }
       case 'persona.delete': {
         const deleted = await personas.delete(tenant, c.name);
-        if (!deleted) throw new UserFacingError(`There is no custom persona called "${c.name}".`);
+        if (!deleted) throw new BotError(ErrorCode.NotFound, `There is no custom persona called "${c.name}".`);
         await audit.record(tenant, actor, 'persona.delete', { name: c.name });
         return { text: `Persona **${c.name}** deleted. Channels that used it fall back to the default.` };
       }
@@ -140,7 +138,7 @@ export class CommandHandlers {
     actor: string,
   ): Promise<Reply> {
     const kb = this.deps.knowledge;
-    if (!kb) throw new UserFacingError(this.deps.knowledgeUnavailable ?? 'The knowledge base is not available on this deployment yet.');
+    if (!kb) throw new BotError(ErrorCode.KnowledgeUnavailable, this.deps.knowledgeUnavailable);
     if (c.type === 'knowledge.list') {
       const docs = await kb.list(tenant);
       if (docs.length === 0) return { text: 'No documents yet. Add one with `knowledge add <title>: <text>` or attach a file.' };
@@ -149,25 +147,21 @@ export class CommandHandlers {
     }
     if (c.type === 'knowledge.remove') {
       const removed = await kb.remove(tenant, c.id);
-      if (!removed) throw new UserFacingError(`There is no document with id ${c.id}. See \`knowledge list\`.`);
+      if (!removed) throw new BotError(ErrorCode.NotFound, `There is no document with id ${c.id}. See \`knowledge list\`.`);
       await this.deps.audit.record(tenant, actor, 'knowledge.remove', { id: c.id });
       return { text: `Document ${c.id} removed.` };
     }
     const file = msg.attachments?.[0];
     if (!c.text && !file) {
-      throw new UserFacingError('Paste the text (`knowledge add <title>: <text>`) or attach a file (.txt, .md, .pdf, .html).');
+      throw new BotError(ErrorCode.CommandUsage, 'Paste the text (`knowledge add <title>: <text>`) or attach a file (.txt, .md, .pdf, .html).');
     }
     if (file && file.size > tenant.limits.maxFileBytes) {
-      throw new UserFacingError(`That file is ${fmtBytes(file.size)}; the limit is ${fmtBytes(tenant.limits.maxFileBytes)}.`);
+      throw new BotError(ErrorCode.FileTooLarge, `That file is ${fmtBytes(file.size)}; the limit is ${fmtBytes(tenant.limits.maxFileBytes)}.`);
     }
     const input = file
       ? { title: c.title ?? file.filename, file: { filename: file.filename, mimeType: file.mimeType, data: await file.read() }, addedBy: actor }
       : { title: c.title, text: c.text!, addedBy: actor };
-    const { document, replaced } = await this.deps.admission
-      .run(tenant, tenant.limits, () => kb.add(tenant, input, tenant.limits))
-      .catch((err) => {
-        throw err instanceof BusyError ? new UserFacingError(replies.busy(err.reason)) : err;
-      });
+    const { document, replaced } = await this.deps.admission.run(tenant, tenant.limits, () => kb.add(tenant, input, tenant.limits));
     await this.deps.audit.record(tenant, actor, 'knowledge.add', { id: document.id, title: document.title, replaced });
     return {
       text: `${replaced ? 'Replaced' : 'Added'} **${document.title}** (id \`${document.id}\`, ${document.chunkCount} passages).`,
@@ -176,7 +170,7 @@ export class CommandHandlers {
 
   private async requirePersona(tenant: Tenant, name: string): Promise<void> {
     if (!(await this.deps.personas.get(tenant, name))) {
-      throw new UserFacingError(`There is no persona called "${name}". Try \`persona list\`.`);
+      throw new BotError(ErrorCode.NotFound, `There is no persona called "${name}". Try \`persona list\`.`);
     }
   }
 }

@@ -1,10 +1,10 @@
-import type { Tenant } from '../../tenancy/registry.js';
-import type { UsageMeter } from '../../usage/meter.js';
+import type { UsageLedger } from '../../ports/stores.js';
+import type { Tenant } from '../../ports/tenancy.js';
 
 const n = (v: number) => v.toLocaleString('en-US');
 
 /** `usage`: today and this month against the tenant's limits. */
-export async function renderUsage(usage: UsageMeter, tenant: Tenant): Promise<string> {
+export async function renderUsage(usage: UsageLedger, tenant: Tenant): Promise<string> {
   const [today, month] = await Promise.all([usage.today(tenant), usage.thisMonth(tenant)]);
   const l = tenant.limits;
   const pct = Math.min(100, Math.round((today.tokens / Math.max(1, l.tokensPerDay)) * 100));

@@ -2,16 +2,10 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditLog } from '../db/schema.js';
-import type { TenantScope } from './ports.js';
+import type { TenantScope } from '../ports/tenancy.js';
+import type { AuditEntry, AuditTrail } from '../ports/stores.js';
 
-export interface AuditEntry {
-  actor: string;
-  action: string;
-  detail: Record<string, unknown>;
-  createdAt: Date;
-}
-
-export class AuditLog {
+export class AuditLog implements AuditTrail {
   constructor(private readonly db: Db) {}
 
   async record(scope: TenantScope, actor: string, action: string, detail: Record<string, unknown> = {}): Promise<void> {

@@ -6,8 +6,9 @@
 import { lt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { processedEvents } from '../db/schema.js';
+import type { DeliveryDedupe } from '../ports/stores.js';
 
-export class EventDeduper {
+export class EventDeduper implements DeliveryDedupe {
   private lastPrune = 0;
 
   constructor(

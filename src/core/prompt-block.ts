@@ -1,9 +1,9 @@
+import type { Passage } from '../ports/knowledge.js';
 /**
  * How retrieved passages enter a prompt. They were written by tenant members, not by the
  * operator, so they are fenced as untrusted reference text: the model is told to use them as
  * information only and never to follow instructions found inside them.
  */
-import type { Passage } from '../core/ports.js';
 
 const BEGIN = '<<<REFERENCE';
 const END = 'REFERENCE>>>';

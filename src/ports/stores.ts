@@ -1,0 +1,127 @@
+/**
+ * The stores the core works with, as interfaces: the engine depends on these, and src/db-backed
+ * classes (src/tenancy, src/memory, ...) implement them. Every method takes a TenantScope.
+ */
+import type { Platform, Tenant, TenantScope } from './tenancy.js';
+
+export interface TenantDirectory {
+  /** The tenant for an inbound event, or null if it was never installed. */
+  resolve(platform: Platform, externalId: string): Promise<Tenant | null>;
+  /** Console workspaces exist as soon as someone talks in them. */
+  ensure(platform: Platform, externalId: string, name?: string): Promise<Tenant>;
+  setDefaultPersona(scope: TenantScope, persona: string | null): Promise<void>;
+}
+
+export type ChannelMode = 'mention' | 'all' | 'off';
+export const channelModes: readonly ChannelMode[] = ['mention', 'all', 'off'];
+
+export interface ChannelSettings {
+  mode: ChannelMode;
+  persona: string | null;
+  memoryMessages: number | null;
+  retrieval: boolean;
+}
+
+export interface ChannelSettingsStore {
+  get(scope: TenantScope, channelId: string): Promise<ChannelSettings>;
+  set(scope: TenantScope, channelId: string, patch: Partial<ChannelSettings>): Promise<ChannelSettings>;
+}
+
+export interface ConversationKey {
+  channelId: string;
+  /** null for the channel's own timeline. */
+  threadId: string | null;
+}
+
+export interface StoredMessage {
+  id: number;
+  role: 'user' | 'assistant';
+  userId: string | null;
+  content: string;
+  tokens: number;
+}
+
+export interface NewMessage {
+  role: 'user' | 'assistant';
+  userId: string | null;
+  content: string;
+  tokens?: number;
+}
+
+export interface ConversationStore {
+  /** Stores one message; returns its id (ids grow with time). */
+  append(scope: TenantScope, key: ConversationKey, msg: NewMessage): Promise<number>;
+  appendMany(scope: TenantScope, key: ConversationKey, msgs: NewMessage[]): Promise<void>;
+  /** The newest messages (before `beforeId`), oldest first, within a count and a token budget. */
+  window(scope: TenantScope, key: ConversationKey, opts: { maxMessages: number; tokenBudget: number; beforeId?: number }): Promise<StoredMessage[]>;
+  hasAny(scope: TenantScope, key: ConversationKey): Promise<boolean>;
+  /** True once the bot has answered in this thread (follow-ups there need no mention). */
+  botAnswered(scope: TenantScope, key: ConversationKey): Promise<boolean>;
+  /** Forgets a channel: its timeline and every thread in it. Returns rows deleted. */
+  clearChannel(scope: TenantScope, channelId: string): Promise<number>;
+}
+
+export interface Persona {
+  name: string;
+  systemPrompt: string;
+  model: string | null;
+  temperature: number | null;
+  maxTokens: number | null;
+  builtin: boolean;
+}
+
+export interface PersonaInput {
+  name: string;
+  systemPrompt: string;
+  model?: string | null;
+  temperature?: number | null;
+  maxTokens?: number | null;
+}
+
+export interface PersonaCatalog {
+  /** Built-ins first, then the tenant's own, by name. */
+  list(scope: TenantScope): Promise<Persona[]>;
+  get(scope: TenantScope, name: string): Promise<Persona | null>;
+  create(scope: TenantScope, input: PersonaInput, createdBy: string): Promise<Persona>;
+  /** False if the tenant has no such persona. */
+  delete(scope: TenantScope, name: string): Promise<boolean>;
+}
+
+export interface UsageTotals {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  rejected: number;
+  tokens: number;
+}
+
+export interface UsageDelta {
+  requests?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  rejected?: number;
+}
+
+export interface UsageLedger {
+  record(scope: TenantScope, delta: UsageDelta): Promise<void>;
+  today(scope: TenantScope): Promise<UsageTotals>;
+  thisMonth(scope: TenantScope): Promise<UsageTotals>;
+}
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  detail: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface AuditTrail {
+  record(scope: TenantScope, actor: string, action: string, detail?: Record<string, unknown>): Promise<void>;
+  recent(scope: TenantScope, limit?: number, action?: string): Promise<AuditEntry[]>;
+}
+
+/** Platform delivery ids already accepted, so a retried delivery never answers twice. */
+export interface DeliveryDedupe {
+  /** True the first time (platform, eventId) is seen; false for a repeat. */
+  firstDelivery(platform: string, eventId: string): Promise<boolean>;
+}
