@@ -131,11 +131,20 @@ export async function createCore(config: Config, opts: CreateCoreOptions = {}): 
       defaultPersona: DEFAULT_PERSONA,
       memoryMessages: 20,
       memoryTokenBudget: 3000,
-      logMessageText: config.LOG_MESSAGE_TEXT,
     },
     onAnswered: opts.onAnswered,
   });
-  const engine = new Engine({ tenants, channels, memory, dedupe: new EventDeduper(db), commands, ask, metrics, logger });
+  const engine = new Engine({
+    tenants,
+    channels,
+    memory,
+    dedupe: new EventDeduper(db),
+    commands,
+    ask,
+    metrics,
+    logger,
+    logMessageText: config.LOG_MESSAGE_TEXT,
+  });
 
   const http = new HttpServer(logger, {
     readiness: [

@@ -1,6 +1,7 @@
 /**
  * SlackReplySink and file downloads through the real WebClient against the fake Slack Web API.
  */
+import { ErrorCode } from '../src/ports/errors.js';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
@@ -124,8 +125,8 @@ describe('Slack files', () => {
   it("cannot read another workspace's file and never sends the token to a foreign host", async () => {
     const client = new WebClient(other.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
     const [f] = inboundFiles(client, other.botToken, [slack.fileObject({ id: 'F1', teamId: 'T1', name: 'x', mimetype: 'text/plain', data: Buffer.alloc(0) })], slack.apiUrl);
-    await expect(f!.read()).rejects.toThrow(/403/);
+    await expect(f!.read()).rejects.toMatchObject({ code: ErrorCode.FileDownloadFailed, message: expect.stringMatching(/403/) });
     const [evil] = inboundFiles(client, other.botToken, [{ name: 'x', url_private_download: 'https://attacker.test/steal' }], slack.apiUrl);
-    await expect(evil!.read()).rejects.toThrow(/not Slack/);
+    await expect(evil!.read()).rejects.toMatchObject({ code: ErrorCode.FileForeignHost, expected: true });
   });
 });

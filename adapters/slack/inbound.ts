@@ -6,6 +6,7 @@
 import type { WebClient } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';
 import type { InboundFile, PriorMessage } from '../../src/ports/messages.js';
+import { BotError, ErrorCode } from '../../src/ports/errors.js';
 
 /** Removes the bot's own mention (`<@U123>` or `<@U123|name>`) from a message. */
 export function stripBotMention(text: string, botUserId: string | undefined): string {
@@ -38,13 +39,24 @@ export class SlackAdminCheck {
     if (hit !== undefined) return hit;
     let admin = (await this.installers.installerOf(workspaceKey)) === userId;
     if (!admin) {
-      const res = await client.users.info({ user: userId });
+      const res = await client.users.info({ user: userId }).catch((err: unknown) => {
+        // A member of another workspace in a shared channel is not ours to ask about.
+        if (platformError(err) === 'user_not_found') throw new BotError(ErrorCode.CallerForeign, undefined, { cause: err });
+        throw err;
+      });
+      // In a shared channel users.info can answer for a member of the other organisation.
+      const team = (res.user as { team_id?: string; enterprise_user?: { enterprise_id?: string } } | undefined)?.team_id;
+      const enterprise = (res.user as { enterprise_user?: { enterprise_id?: string } } | undefined)?.enterprise_user?.enterprise_id;
+      if (team && team !== workspaceKey && enterprise !== workspaceKey) throw new BotError(ErrorCode.CallerForeign);
       admin = Boolean(res.user?.is_admin || res.user?.is_owner || res.user?.is_primary_owner);
     }
     this.cache.set(k, admin);
     return admin;
   }
 }
+
+const platformError = (e: unknown): string | undefined =>
+  (e as { code?: string } | null)?.code === 'slack_webapi_platform_error' ? (e as { data?: { error?: string } }).data?.error : undefined;
 
 interface SlackMessageLike {
   ts?: string;
@@ -102,10 +114,13 @@ export function inboundFiles(client: WebClient, token: string, files: SlackFileL
         const info = (await client.files.info({ file: f.id })) as { file?: SlackFileLike };
         url = info.file?.url_private_download ?? info.file?.url_private;
       }
-      if (!url) throw new Error('the file has no download link');
-      if (!trustedFileHost(url, apiUrl)) throw new Error('refusing to send the bot token to a host that is not Slack');
-      const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, redirect: 'follow' });
-      if (!res.ok) throw new Error(`file download failed with HTTP ${res.status}`);
+      const name = f.name ?? f.title ?? 'the file';
+      if (!url) throw new BotError(ErrorCode.FileDownloadFailed, `Slack gave me no download link for ${name}.`);
+      if (!trustedFileHost(url, apiUrl)) throw new BotError(ErrorCode.FileForeignHost);
+      const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, redirect: 'follow' }).catch((err: unknown) => {
+        throw new BotError(ErrorCode.FileDownloadFailed, `Could not download ${name} from Slack.`, { cause: err });
+      });
+      if (!res.ok) throw new BotError(ErrorCode.FileDownloadFailed, `Could not download ${name} from Slack (HTTP ${res.status}).`);
       return Buffer.from(await res.arrayBuffer());
     },
   }));

@@ -26,7 +26,6 @@ export interface AskOptions {
   memoryMessages: number;
   /** Tokens of history the prompt may carry. */
   memoryTokenBudget: number;
-  logMessageText: boolean;
 }
 
 /** Timings of one answer, for the benchmark and tracing. */
@@ -74,10 +73,6 @@ export class AskPipeline {
       settings.retrieval && this.deps.knowledge ? this.hasDocuments(tenant) : false,
     ]);
     const history = maxMessages > 0 ? recent.filter((m) => m.id < questionId).slice(-maxMessages) : [];
-    logger.info(
-      { tenant: tenant.tenantId, platform: msg.platform, channel: msg.channelId, ...(options.logMessageText ? { question } : {}) },
-      'question received',
-    );
 
     if (today.tokens >= tenant.limits.tokensPerDay) {
       await usage.record(tenant, { rejected: 1 });
@@ -98,7 +93,7 @@ export class AskPipeline {
       const { result, passages } = await admission.run(
         tenant,
         tenant.limits,
-        () => this.generate(tenant, question, persona, history, hasDocuments, stream),
+        () => this.generate(tenant, question, persona, history, hasDocuments, stream, msg.signal),
         (waited) => {
           waitMs = waited;
         },
@@ -113,14 +108,31 @@ export class AskPipeline {
       metrics.llmTokens.inc({ tenant: tenant.tenantId, kind: 'prompt' }, result.promptTokens);
       metrics.llmTokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, result.completionTokens);
       this.deps.onAnswered?.({ tenantId: tenant.tenantId, totalMs: performance.now() - started, waitMs, backendMs: result.backendMs });
-      return outcome('answered', true);
+      return {
+        ...outcome('answered', true),
+        answer: {
+          persona: persona.name,
+          passages: passages.length,
+          promptTokens: result.promptTokens,
+          completionTokens: result.completionTokens,
+          waitMs,
+        },
+      };
     } catch (err) {
       return this.fail(tenant, err, stream, vocabularies[msg.platform]);
     }
   }
 
   /** Runs holding a backend slot: retrieval (it embeds on the backend) and the chat call. */
-  private async generate(tenant: Tenant, question: string, persona: Persona, history: StoredMessage[], withKnowledge: boolean, stream: ThrottledReply) {
+  private async generate(
+    tenant: Tenant,
+    question: string,
+    persona: Persona,
+    history: StoredMessage[],
+    withKnowledge: boolean,
+    stream: ThrottledReply,
+    signal?: AbortSignal,
+  ) {
     const { backend, options } = this.deps;
     const passages = withKnowledge ? await this.retrieve(tenant, question) : [];
     const messages = buildPrompt({ systemPrompt: persona.systemPrompt, passages, history, question });
@@ -131,6 +143,7 @@ export class AskPipeline {
         messages,
         ...(persona.temperature != null ? { temperature: persona.temperature } : {}),
         ...(persona.maxTokens != null ? { maxTokens: persona.maxTokens } : {}),
+        ...(signal ? { signal } : {}),
       },
       (delta) => {
         text += delta;

@@ -24,18 +24,22 @@ export interface EngineDeps {
   ask: AskPipeline;
   metrics: Metrics;
   logger: Logger;
+  /** Put the message text into the per-message log line (off by default: text is private). */
+  logMessageText?: boolean;
 }
 
 export class Engine implements MessageHandler {
   constructor(private readonly deps: EngineDeps) {}
 
   async handle(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
+    const started = performance.now();
     const result = await this.route(msg, sink).catch(async (err: unknown) => {
       const error = asBotError(err);
-      const where = { platform: msg.platform, tenant: msg.tenantExternalId, code: error.code };
-      if (error.expected) this.deps.logger.info(where, 'message refused');
-      else this.deps.logger.error({ ...where, err }, 'message handling failed');
-      if (!error.expected) this.deps.metrics.errors.inc({ component: 'engine', kind: error.code });
+      // A refusal is a decision, logged once below; a fault gets its stack here.
+      if (!error.expected) {
+        this.deps.logger.error({ platform: msg.platform, tenant: msg.tenantExternalId, code: error.code, err }, 'message handling failed');
+        this.deps.metrics.errors.inc({ component: 'engine', kind: error.code });
+      }
       const replied = await sink
         .finish(error.userText(vocabularies[msg.platform]), { kind: error.expected ? 'notice' : 'error', ephemeral: error.expected })
         .then(() => true)
@@ -43,7 +47,26 @@ export class Engine implements MessageHandler {
       return outcome(error.expected ? 'refused' : 'failed', replied, error.code);
     });
     this.deps.metrics.messages.inc({ platform: msg.platform, outcome: result.status });
+    this.logOutcome(msg, result, performance.now() - started);
     return result;
+  }
+
+  /** One line per message: what happened, how long it took, what went into the answer. */
+  private logOutcome(msg: InboundMessage, result: HandleOutcome, ms: number): void {
+    const quiet = result.status === 'ignored' || result.status === 'duplicate';
+    const line = {
+      platform: msg.platform,
+      tenant: msg.tenantExternalId,
+      channel: msg.channelId,
+      status: result.status,
+      replied: result.replied,
+      ...(result.code ? { code: result.code } : {}),
+      ms: Math.round(ms),
+      ...(result.answer ?? {}),
+      ...(this.deps.logMessageText ? { question: msg.text } : {}),
+    };
+    if (quiet) this.deps.logger.debug(line, 'message handled');
+    else this.deps.logger.info(line, 'message handled');
   }
 
   private async route(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {

@@ -21,6 +21,17 @@ export type HandleStatus =
   /** Something broke: the user was told it failed. */
   | 'failed';
 
+/** What went into an answer, for the one log line per message and for benchmarks. */
+export interface AnswerDetails {
+  persona: string;
+  /** Knowledge passages put into the prompt. */
+  passages: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Time spent waiting for a backend slot, in ms. */
+  waitMs: number;
+}
+
 /** What happened to one message, and whether the user saw a reply. */
 export interface HandleOutcome {
   status: HandleStatus;
@@ -28,6 +39,8 @@ export interface HandleOutcome {
   replied: boolean;
   /** Why it was refused or failed. */
   code?: ErrorCode;
+  /** Set when the backend was asked (answered, or failed part-way). */
+  answer?: AnswerDetails;
 }
 
 export interface MessageHandler {

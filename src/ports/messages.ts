@@ -43,4 +43,6 @@ export interface InboundMessage {
   attachments?: InboundFile[];
   /** Earlier messages of the thread the bot had not seen (first mention in a thread). */
   priorMessages?: PriorMessage[];
+  /** Aborting it stops the answer in progress (the console's Ctrl-C). */
+  signal?: AbortSignal;
 }
