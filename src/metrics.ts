@@ -1,58 +1,84 @@
 /**
- * Prometheus metrics. One instance per process, created in the composition root with its own
- * registry (no global registry, so tests can create as many as they like).
+ * Metrics with one owner each. The composition root creates one registry per process and hands
+ * it to the modules that measure something; each module registers its own metrics on it and is
+ * the only one that writes them. A name registered again with another definition throws, so a
+ * second writer cannot creep in unnoticed (a second instance of the same module shares the
+ * series). The core sees only the small interfaces below, not prom-client.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export class Metrics {
+export type Labels<L extends string> = Partial<Record<L, string | number>>;
+
+export interface Counter<L extends string = string> {
+  inc(labels: Labels<L>, value?: number): void;
+}
+export interface Gauge<L extends string = string> {
+  set(labels: Labels<L>, value: number): void;
+  remove(labels: Labels<L>): void;
+}
+export interface Histogram<L extends string = string> {
+  observe(labels: Labels<L>, value: number): void;
+}
+
+export interface MetricDefinition<L extends string> {
+  name: string;
+  help: string;
+  labelNames: readonly L[];
+}
+
+/** What a measuring module needs: a place to register the metrics it owns. */
+export interface MetricRegistry {
+  counter<L extends string>(def: MetricDefinition<L>): Counter<L>;
+  gauge<L extends string>(def: MetricDefinition<L>): Gauge<L>;
+  histogram<L extends string>(def: MetricDefinition<L> & { buckets: number[] }): Histogram<L>;
+}
+
+/** The process's Prometheus registry (no global registry, so tests can make as many as they like). */
+export class PrometheusMetrics implements MetricRegistry {
   readonly registry = new Registry();
-
-  readonly messages = new Counter({
-    name: 'bot_messages_total',
-    help: 'Inbound messages by platform and outcome',
-    labelNames: ['platform', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly queueDepth = new Gauge({
-    name: 'bot_queue_depth',
-    help: 'Requests waiting for the backend, per tenant',
-    labelNames: ['tenant'] as const,
-    registers: [this.registry],
-  });
-  readonly queueWait = new Histogram({
-    name: 'bot_queue_wait_seconds',
-    help: 'Time a request waited for admission, per tenant',
-    labelNames: ['tenant'] as const,
-    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
-    registers: [this.registry],
-  });
-  readonly llmLatency = new Histogram({
-    name: 'bot_llm_latency_seconds',
-    help: 'Backend chat latency',
-    labelNames: ['model'] as const,
-    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160],
-    registers: [this.registry],
-  });
-  readonly llmTokens = new Counter({
-    name: 'bot_llm_tokens_total',
-    help: 'Tokens metered from the backend, by tenant and kind (prompt|completion)',
-    labelNames: ['tenant', 'kind'] as const,
-    registers: [this.registry],
-  });
-  readonly errors = new Counter({
-    name: 'bot_errors_total',
-    help: 'Errors by component and kind',
-    labelNames: ['component', 'kind'] as const,
-    registers: [this.registry],
-  });
-  readonly rejections = new Counter({
-    name: 'bot_rejections_total',
-    help: 'Requests refused by admission, by reason',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
+
+  counter<L extends string>(def: MetricDefinition<L>): Counter<L> {
+    return (this.existing(def, 'counter') ??
+      new PromCounter({ ...def, labelNames: [...def.labelNames], registers: [this.registry] })) as unknown as Counter<L>;
+  }
+
+  gauge<L extends string>(def: MetricDefinition<L>): Gauge<L> {
+    return (this.existing(def, 'gauge') ??
+      new PromGauge({ ...def, labelNames: [...def.labelNames], registers: [this.registry] })) as unknown as Gauge<L>;
+  }
+
+  histogram<L extends string>(def: MetricDefinition<L> & { buckets: number[] }): Histogram<L> {
+    return (this.existing(def, 'histogram') ??
+      new PromHistogram({ ...def, labelNames: [...def.labelNames], registers: [this.registry] })) as unknown as Histogram<L>;
+  }
+
+  /** The Prometheus text exposition, for GET /metrics. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** The metric already registered under this name by the same definition; throws for a different one. */
+  private existing(def: MetricDefinition<string>, type: string): unknown {
+    const found = this.registry.getSingleMetric(def.name) as
+      | { help: string; labelNames: readonly string[]; constructor: { name: string } }
+      | undefined;
+    if (!found) return undefined;
+    const same =
+      found.constructor.name.toLowerCase() === type &&
+      found.help === def.help &&
+      found.labelNames.join(',') === def.labelNames.join(',');
+    if (!same) throw new Error(`metric ${def.name} is already registered with another definition: every metric has exactly one owning module`);
+    return found;
+  }
 }
+
+/** For modules built without a registry (unit tests, tools): measures nothing. */
+export const noMetrics: MetricRegistry = {
+  counter: () => ({ inc: () => undefined }),
+  gauge: () => ({ set: () => undefined, remove: () => undefined }),
+  histogram: () => ({ observe: () => undefined }),
+};

@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startTestCore, type TestCore } from './helpers/core.js';
 import { ErrorCode, textFor, vocabularies } from '../src/ports/errors.js';
+import { metricValue } from './helpers/metrics.js';
 
 let db: TestDatabase;
 let fake: FakeOllama;
@@ -21,8 +22,7 @@ afterAll(async () => {
 });
 
 async function errorCount(kind: string): Promise<number> {
-  const m = await t.core.metrics.errors.get();
-  return m.values.filter((v) => v.labels.component === 'llm' && v.labels.kind === kind).reduce((a, v) => a + v.value, 0);
+  return metricValue(t.core.metrics, 'bot_llm_errors_total', { kind });
 }
 
 describe('backend faults', () => {

@@ -7,7 +7,8 @@ import type Bottleneck from 'bottleneck';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BottleneckAdmission, type BottleneckAdmissionOptions } from '../src/limits/limiter.js';
 import { plans } from '../src/limits/plans.js';
-import { Metrics } from '../src/metrics.js';
+import { PrometheusMetrics } from '../src/metrics.js';
+import { metricValue } from './helpers/metrics.js';
 import { BusyError } from '../src/ports/admission.js';
 import type { TenantLimits } from '../src/ports/tenancy.js';
 
@@ -85,13 +86,6 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((a) => a.close()));
 });
 
-async function metricValue(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const values = (metric?.values ?? []) as Array<{ value: number; labels: Record<string, unknown>; metricName?: string }>;
-  const hit = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
-  return hit?.value ?? 0;
-}
-
 describe('BottleneckAdmission (in-process)', () => {
   it('keeps each tenant within its maxConcurrent', async () => {
     const a = admission({ parallel: 8 });
@@ -115,7 +109,7 @@ describe('BottleneckAdmission (in-process)', () => {
   });
 
   it("refuses a tenant's job when its queue is full, and never runs it", async () => {
-    const metrics = new Metrics();
+    const metrics = new PrometheusMetrics();
     const a = admission({ metrics });
     const probe = new Probe();
     const limits = limitsOf({ maxConcurrent: 1, maxQueued: 2 });
@@ -142,7 +136,7 @@ describe('BottleneckAdmission (in-process)', () => {
   });
 
   it('refuses any job when the total queue is full', async () => {
-    const metrics = new Metrics();
+    const metrics = new PrometheusMetrics();
     const a = admission({ parallel: 1, queueMax: 3, metrics });
     const probe = new Probe();
     const limits = limitsOf({ maxConcurrent: 1 });
@@ -167,7 +161,7 @@ describe('BottleneckAdmission (in-process)', () => {
     ['a global slot', 'quiet'],
     ['a tenant slot', 'busy'],
   ])('times out a job waiting for %s, and the task never runs', async (_label, waiting) => {
-    const metrics = new Metrics();
+    const metrics = new PrometheusMetrics();
     const a = admission({ parallel: 1, queueWaitMs: 300, metrics });
     const probe = new Probe();
     const blocker = a.run({ tenantId: 'busy' }, limitsOf({ maxConcurrent: 1 }), probe.task('busy', 'blocker'));
@@ -190,7 +184,7 @@ describe('BottleneckAdmission (in-process)', () => {
   });
 
   it('reports the wait to onStart and the queue-wait histogram', async () => {
-    const metrics = new Metrics();
+    const metrics = new PrometheusMetrics();
     const a = admission({ parallel: 1, metrics });
     const probe = new Probe();
     const waits: number[] = [];
@@ -203,9 +197,7 @@ describe('BottleneckAdmission (in-process)', () => {
     expect(waits.length).toBe(2);
     expect(waits.every((ms) => ms >= 0)).toBe(true);
     expect(await metricValue(metrics, 'bot_queue_wait_seconds', { tenant: 'acme' })).toBeGreaterThanOrEqual(0);
-    const hist = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'bot_queue_wait_seconds');
-    const count = (hist?.values as Array<{ metricName?: string; value: number }>).find((v) => v.metricName === 'bot_queue_wait_seconds_count');
-    expect(count?.value).toBe(2);
+    expect(await metricValue(metrics, 'bot_queue_wait_seconds', { tenant: 'acme' }, 'bot_queue_wait_seconds_count')).toBe(2);
   });
 
   it('holds the 4th request of a 3-per-minute tenant until the budget grows', async () => {
@@ -263,7 +255,7 @@ describe('BottleneckAdmission (in-process)', () => {
     await waitFor(() => probe.starts.length === parallel, 'noisy fills the slots');
     // Let the noisy backlog move as far into the global queue as its cap allows (peeking at
     // the private global limiter only to know when that has settled).
-    const global = (a as unknown as { global: Bottleneck }).global;
+    const global = (a as unknown as { built: { global: Bottleneck } }).built.global;
     await waitFor(() => global.counts().QUEUED === noisyCap - parallel, 'noisy backlog in the global queue');
     for (let i = 0; i < 2; i++) runs.push(a.run({ tenantId: 'quiet' }, limitsOf({ maxConcurrent: 2 }), probe.task('quiet', `quiet${i}`)));
 

@@ -3,7 +3,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OllamaBackend, type OllamaBackendOptions } from '../src/llm/ollama-backend.js';
-import { Metrics } from '../src/metrics.js';
+import { PrometheusMetrics } from '../src/metrics.js';
+import { metricValue } from './helpers/metrics.js';
 import { fakeEmbedding, startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { LlmError, type ChatMessage } from '../src/ports/llm.js';
 
@@ -11,11 +12,11 @@ const MODEL = 'llama3.2:3b';
 const EMBED = 'nomic-embed-text';
 
 let fake: FakeOllama;
-let metrics: Metrics;
+let metrics: PrometheusMetrics;
 
 beforeEach(async () => {
   fake = await startFakeOllama({ models: [MODEL, EMBED] });
-  metrics = new Metrics();
+  metrics = new PrometheusMetrics();
 });
 afterEach(async () => {
   await fake.close();
@@ -26,8 +27,7 @@ function backend(opts: Partial<OllamaBackendOptions> = {}): OllamaBackend {
 }
 
 async function errorCount(kind: string): Promise<number> {
-  const { values } = await metrics.errors.get();
-  return values.find((v) => v.labels.component === 'llm' && v.labels.kind === kind)?.value ?? 0;
+  return metricValue(metrics, 'bot_llm_errors_total', { kind });
 }
 
 async function failure(p: Promise<unknown>): Promise<LlmError> {
@@ -64,8 +64,7 @@ describe('chat', () => {
 
     const [sent] = fake.chatRequests();
     expect(sent!.body).toMatchObject({ model: MODEL, stream: true, messages, options: { temperature: 0.2 } });
-    const { values } = await metrics.llmLatency.get();
-    expect(values.find((v) => v.metricName === 'bot_llm_latency_seconds_count' && v.labels.model === MODEL)?.value).toBe(1);
+    expect(await metricValue(metrics, 'bot_llm_latency_seconds', { model: MODEL }, 'bot_llm_latency_seconds_count')).toBe(1);
   });
 
   it('uses scripted replies and honours maxTokens as num_predict', async () => {

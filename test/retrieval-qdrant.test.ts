@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/client.js';
 import { tenants } from '../src/db/schema.js';
 import { OllamaBackend } from '../src/llm/ollama-backend.js';
-import { createKnowledgeBase } from '../src/retrieval/factory.js';
+import { createKnowledgeBase as createOnly, prepareKnowledgeBase, type KnowledgeSetup } from '../src/retrieval/factory.js';
 import { DimensionMismatchError } from '../src/retrieval/vector-store.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startFakeQdrant, type FakeQdrant } from './fakes/qdrant.js';
@@ -49,6 +49,13 @@ afterAll(async () => {
   await ollama?.close();
   await t?.drop();
 });
+
+/** Built and made ready, as the service does at start-up. */
+async function createKnowledgeBase(deps: Parameters<typeof createOnly>[0]): Promise<KnowledgeSetup> {
+  const setup = await createOnly(deps);
+  await prepareKnowledgeBase(setup.knowledge);
+  return setup;
+}
 
 describe('createKnowledgeBase with QDRANT_URL', () => {
   it('creates the collection with the model dimension and serves a tenant through Qdrant', async () => {

@@ -3,7 +3,7 @@
  * prompt, stream from the backend into the sink, persist the answer and meter the tokens.
  */
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import type { MetricRegistry } from '../metrics.js';
 import { citationLine } from './prompt-block.js';
 import { buildPrompt } from './prompt.js';
 import { ThrottledReply } from './reply-stream.js';
@@ -17,6 +17,7 @@ import type { ReplySink } from '../ports/reply.js';
 import type { HandleOutcome } from '../ports/engine.js';
 import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
 import { outcome } from './outcome.js';
+import { AnswerMetrics } from './answer-metrics.js';
 
 export interface AskOptions {
   chatModel: string;
@@ -43,17 +44,23 @@ export interface AskDeps {
   admission: Admission;
   backend: LlmBackend;
   knowledge?: KnowledgeBase;
-  metrics: Metrics;
+  /** The pipeline registers its own metrics here (tokens, quota refusals, retrieval failures). */
+  metrics: MetricRegistry;
   logger: Logger;
   options: AskOptions;
   onAnswered?: (t: AnswerTimings) => void;
 }
 
 export class AskPipeline {
-  constructor(private readonly deps: AskDeps) {}
+  private readonly metrics: AnswerMetrics;
+
+  constructor(private readonly deps: AskDeps) {
+    this.metrics = new AnswerMetrics(deps.metrics);
+  }
 
   async answer(tenant: Tenant, msg: InboundMessage, question: string, settings: ChannelSettings, sink: ReplySink): Promise<HandleOutcome> {
-    const { memory, usage, admission, metrics, logger, options } = this.deps;
+    const { memory, usage, admission, logger, options } = this.deps;
+    const { metrics } = this;
     const started = performance.now();
     const key = { channelId: msg.channelId, threadId: msg.threadId };
 
@@ -76,7 +83,7 @@ export class AskPipeline {
 
     if (today.tokens >= tenant.limits.tokensPerDay) {
       await usage.record(tenant, { rejected: 1 });
-      metrics.rejections.inc({ reason: 'quota' });
+      metrics.quotaRefusals.inc({});
       const limit = tenant.limits.tokensPerDay.toLocaleString('en-US');
       const quota = new BotError(
         ErrorCode.QuotaExhausted,
@@ -105,8 +112,8 @@ export class AskPipeline {
         memory.append(tenant, key, { role: 'assistant', userId: null, content: result.text, tokens: result.completionTokens }),
         usage.record(tenant, { requests: 1, promptTokens: result.promptTokens, completionTokens: result.completionTokens }),
       ]);
-      metrics.llmTokens.inc({ tenant: tenant.tenantId, kind: 'prompt' }, result.promptTokens);
-      metrics.llmTokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, result.completionTokens);
+      metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'prompt' }, result.promptTokens);
+      metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, result.completionTokens);
       this.deps.onAnswered?.({ tenantId: tenant.tenantId, totalMs: performance.now() - started, waitMs, backendMs: result.backendMs });
       return {
         ...outcome('answered', true),
@@ -180,22 +187,22 @@ export class AskPipeline {
     try {
       return await this.deps.knowledge.retrieve(tenant, question);
     } catch (err) {
-      this.deps.metrics.errors.inc({ component: 'retrieval', kind: err instanceof LlmError ? err.kind : 'failed' });
+      this.metrics.retrievalErrors.inc({ kind: err instanceof LlmError ? err.kind : 'failed' });
       this.deps.logger.warn({ err: String(err), tenant: tenant.tenantId }, 'retrieval failed; answering without references');
       return [];
     }
   }
 
   private async fail(tenant: Tenant, err: unknown, stream: ThrottledReply, words: Vocabulary): Promise<HandleOutcome> {
-    const { metrics, logger, usage } = this.deps;
+    const { logger, usage } = this.deps;
     const error = asBotError(err);
     if (err instanceof BusyError) {
       await usage.record(tenant, { rejected: 1 });
     } else if (err instanceof LlmError) {
       logger.warn({ tenantId: tenant.tenantId, code: error.code, err: err.message }, 'backend error');
     } else if (!error.expected) {
+      // Counted by the engine (bot_errors_total) from the outcome.
       logger.error({ err, tenantId: tenant.tenantId }, 'answer failed');
-      metrics.errors.inc({ component: 'engine', kind: 'internal' });
     }
     await stream.finish(error.userText(words), { kind: error.expected ? 'notice' : 'error' });
     return outcome(error.expected ? 'refused' : 'failed', true, error.code);

@@ -3,7 +3,7 @@
  * or an answer. Adapters verify and ack; the engine decides and replies through the sink.
  */
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import type { MetricRegistry } from '../metrics.js';
 import type { HandleOutcome, MessageHandler } from '../ports/engine.js';
 import { asBotError, BotError, ErrorCode, vocabularies } from '../ports/errors.js';
 import type { InboundMessage } from '../ports/messages.js';
@@ -14,6 +14,7 @@ import { parseCommand, stripPrefix, type Command } from './commands/grammar.js';
 import type { CommandHandlers } from './commands/handlers.js';
 import type { AskPipeline } from './ask.js';
 import { outcome } from './outcome.js';
+import { MessageMetrics } from './message-metrics.js';
 
 export interface EngineDeps {
   tenants: TenantDirectory;
@@ -22,14 +23,21 @@ export interface EngineDeps {
   dedupe: DeliveryDedupe;
   commands: CommandHandlers;
   ask: AskPipeline;
-  metrics: Metrics;
+  /** The engine registers its own metrics here (message outcomes, faults). */
+  metrics: MetricRegistry;
   logger: Logger;
+  /** Longest question accepted (MAX_QUESTION_CHARS); longer ones are refused before anything is stored. */
+  maxQuestionChars?: number;
   /** Put the message text into the per-message log line (off by default: text is private). */
   logMessageText?: boolean;
 }
 
 export class Engine implements MessageHandler {
-  constructor(private readonly deps: EngineDeps) {}
+  private readonly metrics: MessageMetrics;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.metrics = new MessageMetrics(deps.metrics);
+  }
 
   async handle(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
     const started = performance.now();
@@ -38,7 +46,6 @@ export class Engine implements MessageHandler {
       // A refusal is a decision, logged once below; a fault gets its stack here.
       if (!error.expected) {
         this.deps.logger.error({ platform: msg.platform, tenant: msg.tenantExternalId, code: error.code, err }, 'message handling failed');
-        this.deps.metrics.errors.inc({ component: 'engine', kind: error.code });
       }
       const replied = await sink
         .finish(error.userText(vocabularies[msg.platform]), { kind: error.expected ? 'notice' : 'error', ephemeral: error.expected })
@@ -46,7 +53,7 @@ export class Engine implements MessageHandler {
         .catch(() => false);
       return outcome(error.expected ? 'refused' : 'failed', replied, error.code);
     });
-    this.deps.metrics.messages.inc({ platform: msg.platform, outcome: result.status });
+    this.metrics.handled(msg.platform, result);
     this.logOutcome(msg, result, performance.now() - started);
     return result;
   }
@@ -120,7 +127,19 @@ export class Engine implements MessageHandler {
       return outcome('ignored', true, ErrorCode.ChannelOff);
     }
     if (!this.shouldAnswer(msg, settings.mode)) return outcome('ignored', false);
+    this.checkLength(question);
     return this.deps.ask.answer(tenant as Tenant, msg, question, settings, sink);
+  }
+
+  /** A question past MAX_QUESTION_CHARS is refused before it is stored or reaches the model. */
+  private checkLength(question: string): void {
+    const max = this.deps.maxQuestionChars;
+    if (max === undefined || question.length <= max) return;
+    const n = (v: number) => v.toLocaleString('en-US');
+    throw new BotError(
+      ErrorCode.QuestionTooLong,
+      `That question is ${n(question.length)} characters long; I can take at most ${n(max)}. Please shorten it.`,
+    );
   }
 
   /** A command, a question, or null for chatter that is not addressed to the bot. Throws a BotError for bad syntax. */

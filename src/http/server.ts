@@ -1,8 +1,10 @@
 /**
  * The HTTP shell: a plain node:http server with exact-path routes. Adapters add their routes;
- * the shell serves /healthz, /readyz and /metrics itself.
+ * the shell serves /healthz, /readyz and /metrics itself (the last behind a bearer token when
+ * METRICS_TOKEN is set, since per-tenant series say who uses the bot how much).
  */
-import { createServer, type Server } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import type { HttpHandler, HttpRouter } from './router.js';
@@ -12,13 +14,20 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
+export interface HttpProbes {
+  readiness: ReadinessCheck[];
+  metrics: () => Promise<{ contentType: string; body: string }>;
+  /** When set, /metrics answers 401 unless the request carries `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+}
+
 export class HttpServer implements HttpRouter {
   private readonly routes = new Map<string, HttpHandler>();
   private server: Server | null = null;
 
   constructor(
     private readonly logger: Logger,
-    private readonly probes: { readiness: ReadinessCheck[]; metrics: () => Promise<{ contentType: string; body: string }> },
+    private readonly probes: HttpProbes,
   ) {
     this.route('GET', '/healthz', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -38,10 +47,23 @@ export class HttpServer implements HttpRouter {
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: ok ? 'ready' : 'not ready', checks: Object.fromEntries(results) }));
     });
-    this.route('GET', '/metrics', async (_req, res) => {
+    this.route('GET', '/metrics', async (req, res) => {
+      if (!this.mayReadMetrics(req)) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' }).end('unauthorized: send Authorization: Bearer <METRICS_TOKEN>');
+        return;
+      }
       const m = await this.probes.metrics();
       res.writeHead(200, { 'content-type': m.contentType }).end(m.body);
     });
+  }
+
+  private mayReadMetrics(req: IncomingMessage): boolean {
+    const token = this.probes.metricsToken;
+    if (!token) return true;
+    const given = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    // Compared as digests so the comparison takes the same time whatever the length.
+    const digest = (v: string) => createHash('sha256').update(v).digest();
+    return timingSafeEqual(digest(given), digest(token));
   }
 
   route(method: 'GET' | 'POST', path: string, handler: HttpHandler): void {

@@ -16,9 +16,9 @@
  */
 import Bottleneck from 'bottleneck';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
-import { openSharedRedisConnection, type SharedRedisConnection } from './redis-connection.js';
-import { yieldWithoutTimers } from './bottleneck-timers.js';
+import { noMetrics, type MetricRegistry } from '../metrics.js';
+import { AdmissionMetrics } from './admission-metrics.js';
+import { buildLimiters, settle, type Limiters } from './bottleneck-limiters.js';
 import type { TenantScope, TenantLimits } from '../ports/tenancy.js';
 import { BusyError, type Admission, type AdmissionStats } from '../ports/admission.js';
 
@@ -29,7 +29,8 @@ export interface BottleneckAdmissionOptions {
   queueMax: number;
   /** Longest wait for a slot (QUEUE_WAIT_MS) before the caller gets "busy". */
   queueWaitMs: number;
-  metrics?: Metrics;
+  /** Where this limiter registers the metrics it owns (queue depth, queue wait, refusals). */
+  metrics?: MetricRegistry;
   logger?: Logger;
   /** REDIS_URL: share concurrency and request budgets with every instance using the same `id`. */
   redis?: { url: string };
@@ -72,50 +73,30 @@ const SKIPPED = Symbol('skipped');
 const DROP_MESSAGE = 'This job has been dropped by Bottleneck';
 
 export class BottleneckAdmission implements Admission {
-  private readonly group: Bottleneck.Group;
-  private readonly global: Bottleneck;
-  private readonly globalReady: Promise<void>;
-  private readonly redis?: SharedRedisConnection;
+  private built?: Limiters;
   private readonly applied = new WeakMap<Bottleneck, AppliedLimits>();
   private readonly pending = new Set<PendingJob>();
   private readonly queuedByTenant = new Map<string, number>();
   /** Jobs per tenant waiting for or holding a global slot, for fair priorities. */
   private readonly globalByTenant = new Map<string, number>();
   private readonly refreshMs: number;
+  private readonly metrics: AdmissionMetrics;
   private queued = 0;
   private running = 0;
   private seq = 0;
   private closing?: Promise<void>;
 
   constructor(private readonly opts: BottleneckAdmissionOptions) {
-    const prefix = opts.id ?? 'tenantbot';
     this.refreshMs = opts.reservoirRefreshIntervalMs ?? 60_000;
+    this.metrics = new AdmissionMetrics(opts.metrics ?? noMetrics);
     const idleTimeoutMs = opts.idleTimeoutMs ?? 15 * 60_000;
     if (idleTimeoutMs <= opts.queueWaitMs) opts.logger?.warn({ idleTimeoutMs }, 'limiter idle timeout is shorter than the queue wait');
-    const store: Bottleneck.ConstructorOptions = {};
-    if (opts.redis) {
-      this.redis = openSharedRedisConnection(opts.redis.url, opts.logger);
-      Object.assign(store, { datastore: 'ioredis', connection: this.redis.connection, clearDatastore: false });
-    }
-    this.global = new Bottleneck({
-      ...store,
-      id: `${prefix}:global`,
-      maxConcurrent: opts.parallel,
-      highWater: opts.queueMax,
-      strategy: Bottleneck.strategy.OVERFLOW,
-    });
-    this.global.on('error', (error) => opts.logger?.warn({ err: error }, 'global limiter error'));
-    if (!this.redis) yieldWithoutTimers(this.global);
-    // With Redis the settings key may predate this process (init never overwrites it), so
-    // push ours: the operator may have changed OLLAMA_PARALLEL / QUEUE_MAX since.
-    this.globalReady = this.redis
-      ? settle(this.global.updateSettings({ maxConcurrent: opts.parallel, highWater: opts.queueMax }), opts.logger)
-      : Promise.resolve();
-    this.group = new Bottleneck.Group({ ...store, id: `${prefix}:tenant`, timeout: idleTimeoutMs });
-    this.group.on('created', (limiter: Bottleneck, tenantId: string) => {
-      limiter.on('error', (error) => opts.logger?.warn({ err: error, tenantId }, 'tenant limiter error'));
-      if (!this.redis) yieldWithoutTimers(limiter);
-    });
+  }
+
+  /** Built on first use, so constructing an admission (a tool, a test) never reaches Redis. */
+  private limiters(): Limiters {
+    this.built ??= buildLimiters(this.opts);
+    return this.built;
   }
 
   run<T>(scope: TenantScope, limits: TenantLimits, task: () => Promise<T>, onStart?: (waitedMs: number) => void): Promise<T> {
@@ -124,8 +105,9 @@ export class BottleneckAdmission implements Admission {
     // A tenant with no concurrency can never start a job: refuse rather than let it time out.
     if (limits.maxConcurrent < 1) return Promise.reject(this.refuse('tenant_queue_full'));
     if (this.queued >= this.opts.queueMax) return Promise.reject(this.refuse('global_queue_full'));
+    const { global, globalReady } = this.limiters();
     const limiter = this.tenantLimiter(tenantId, limits);
-    const ready = Promise.all([this.globalReady, this.applied.get(limiter)?.ready]);
+    const ready = Promise.all([globalReady, this.applied.get(limiter)?.ready]);
 
     return new Promise<T>((resolve, reject) => {
       const job = this.enqueue(tenantId, reject);
@@ -148,7 +130,7 @@ export class BottleneckAdmission implements Admission {
         // a quiet tenant wait behind its backlog (Bottleneck: 0 is the highest priority).
         const held = this.globalByTenant.get(tenantId) ?? 0;
         this.globalByTenant.set(tenantId, held + 1);
-        return this.global.schedule({ id: job.id, priority: Math.min(9, held) }, start).finally(() => {
+        return global.schedule({ id: job.id, priority: Math.min(9, held) }, start).finally(() => {
           const n = (this.globalByTenant.get(tenantId) ?? 1) - 1;
           if (n > 0) this.globalByTenant.set(tenantId, n);
           else this.globalByTenant.delete(tenantId);
@@ -179,11 +161,13 @@ export class BottleneckAdmission implements Admission {
     for (const job of [...this.pending]) this.cancel(job, new Error('admission is closed'));
     const deadline = Date.now() + (this.opts.closeTimeoutMs ?? 10_000);
     while (this.running > 0 && Date.now() < deadline) await sleep(20);
+    if (!this.built) return;
+    const { group, global, redis } = this.built;
     // The Group's idle sweep has no public stop; it is unref'd, but a closed admission should
     // not keep polling a closed connection.
-    clearInterval((this.group as unknown as { interval?: NodeJS.Timeout }).interval);
-    await Promise.allSettled([...this.group.limiters().map(({ limiter }) => limiter.disconnect(false)), this.global.disconnect(false)]);
-    await this.redis?.close();
+    clearInterval((group as unknown as { interval?: NodeJS.Timeout }).interval);
+    await Promise.allSettled([...group.limiters().map(({ limiter }) => limiter.disconnect(false)), global.disconnect(false)]);
+    await redis?.close();
   }
 
   /**
@@ -194,18 +178,19 @@ export class BottleneckAdmission implements Admission {
   private tenantLimiter(tenantId: string, limits: TenantLimits): Bottleneck {
     const rpm = limits.requestsPerMinute;
     const settings = { maxConcurrent: limits.maxConcurrent, highWater: limits.maxQueued, reservoirRefreshAmount: rpm };
-    this.group.updateSettings({
+    const { group, redis } = this.limiters();
+    group.updateSettings({
       ...settings,
       strategy: Bottleneck.strategy.OVERFLOW,
       reservoir: rpm,
       reservoirRefreshInterval: this.refreshMs,
     });
-    const limiter = this.group.key(tenantId);
+    const limiter = group.key(tenantId);
     const applied = this.applied.get(limiter);
     if (!applied) {
       // With Redis the tenant's keys may already exist (another instance, or older limits):
       // push the caps but leave the shared reservoir as it is.
-      const ready = this.redis ? settle(limiter.updateSettings(settings), this.opts.logger) : Promise.resolve();
+      const ready = redis ? settle(limiter.updateSettings(settings), this.opts.logger) : Promise.resolve();
       this.applied.set(limiter, { maxConcurrent: limits.maxConcurrent, maxQueued: limits.maxQueued, requestsPerMinute: rpm, ready });
     } else if (
       applied.maxConcurrent !== limits.maxConcurrent ||
@@ -236,7 +221,7 @@ export class BottleneckAdmission implements Admission {
     this.leaveQueue(job, 'running');
     this.running += 1;
     const waitedMs = Date.now() - job.enqueuedAt;
-    this.opts.metrics?.queueWait.observe({ tenant: job.tenantId }, waitedMs / 1000);
+    this.metrics.queueWait.observe({ tenant: job.tenantId }, waitedMs / 1000);
     return waitedMs;
   }
 
@@ -274,28 +259,17 @@ export class BottleneckAdmission implements Admission {
     // Drop empty entries (and metric series) so 10k mostly idle tenants cost nothing.
     if (n > 0) {
       this.queuedByTenant.set(tenantId, n);
-      this.opts.metrics?.queueDepth.set({ tenant: tenantId }, n);
+      this.metrics.queueDepth.set({ tenant: tenantId }, n);
     } else {
       this.queuedByTenant.delete(tenantId);
-      this.opts.metrics?.queueDepth.remove({ tenant: tenantId });
+      this.metrics.queueDepth.remove({ tenant: tenantId });
     }
   }
 
   private refuse(reason: BusyError['reason']): BusyError {
-    this.opts.metrics?.rejections.inc({ reason });
+    this.metrics.rejections.inc({ reason });
     return new BusyError(reason);
   }
-}
-
-/**
- * Bottleneck's `updateSettings` returns a promise (its typings say otherwise). A failed update
- * is logged and the limiter keeps its previous settings rather than failing every job.
- */
-function settle(update: unknown, logger?: Logger): Promise<void> {
-  return Promise.resolve(update).then(
-    () => undefined,
-    (error: unknown) => logger?.warn({ err: error }, 'limiter settings update failed'),
-  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import { Ollama } from 'ollama';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import { noMetrics, type Counter, type Histogram, type MetricRegistry } from '../metrics.js';
 import { toLlmError } from './errors.js';
 import { PullProgressReporter } from './pull-progress.js';
 import { LlmError, type BackendHealth, type ChatRequest, type ChatResult, type LlmBackend, type LlmErrorKind } from '../ports/llm.js';
@@ -19,7 +19,8 @@ export interface OllamaBackendOptions {
   stallMs: number;
   /** Longest whole chat or embed call. */
   timeoutMs: number;
-  metrics?: Metrics;
+  /** Where this backend registers the metrics it owns (call latency, failed calls). */
+  metrics?: MetricRegistry;
   logger?: Logger;
   /** Inputs per /api/embed request (default 64). */
   embedBatchSize?: number;
@@ -56,6 +57,8 @@ export class OllamaBackend implements LlmBackend {
   private readonly pullStallMs: number;
   private readonly modelCacheMs: number;
   private modelCache?: { names: Set<string>; at: number };
+  private readonly latency: Histogram<'model'>;
+  private readonly failures: Counter<'kind'>;
 
   constructor(private readonly opts: OllamaBackendOptions) {
     this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -63,6 +66,14 @@ export class OllamaBackend implements LlmBackend {
     this.healthTimeoutMs = opts.healthTimeoutMs ?? 3000;
     this.pullStallMs = opts.pullStallMs ?? Math.max(opts.stallMs, 120_000);
     this.modelCacheMs = opts.modelCacheMs ?? 30_000;
+    const metrics = opts.metrics ?? noMetrics;
+    this.latency = metrics.histogram({
+      name: 'bot_llm_latency_seconds',
+      help: 'Backend chat latency',
+      labelNames: ['model'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160],
+    });
+    this.failures = metrics.counter({ name: 'bot_llm_errors_total', help: 'Backend calls (chat, embed, pull) that failed, by kind', labelNames: ['kind'] });
   }
 
   async chat(req: ChatRequest, onText: (delta: string) => void): Promise<ChatResult> {
@@ -98,7 +109,7 @@ export class OllamaBackend implements LlmBackend {
       return { text, promptTokens, completionTokens };
     });
     const backendMs = performance.now() - started;
-    this.opts.metrics?.llmLatency.observe({ model: req.model }, backendMs / 1000);
+    this.latency.observe({ model: req.model }, backendMs / 1000);
     return { ...result, backendMs };
   }
 
@@ -206,7 +217,7 @@ export class OllamaBackend implements LlmBackend {
       if (err instanceof CallbackFailure) throw err.error;
       const llmError = toLlmError(err, abortedAs, g.model);
       if (countErrors) {
-        this.opts.metrics?.errors.inc({ component: 'llm', kind: llmError.kind });
+        this.failures.inc({ kind: llmError.kind });
         this.opts.logger?.warn({ kind: llmError.kind, model: g.model, err: llmError.message }, 'llm call failed');
       }
       throw llmError;

@@ -1,7 +1,8 @@
 /**
  * Picks the knowledge store for this deployment: Qdrant when QDRANT_URL is set, else pgvector
  * in the service's own database when it has the extension, else none (with the reason, so the
- * engine can say "knowledge is not available" instead of failing).
+ * engine can say "knowledge is not available" instead of failing). Nothing is contacted here
+ * but the database: the store is made ready on first use (or by the service's start-up check).
  */
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -49,13 +50,20 @@ export async function createKnowledgeBase(deps: {
     topK: config.RETRIEVAL_TOP_K,
     minScore: config.RETRIEVAL_MIN_SCORE,
   });
-  try {
-    await knowledge.ready();
-  } catch (err) {
-    // Vectors from another model would silently give wrong answers: refuse to start.
-    if (err instanceof DimensionMismatchError) throw err;
-    // Anything else (Ollama or Qdrant not up yet) is retried on first use.
-    logger?.warn({ err: String(err), store: store.kind }, 'knowledge store not ready yet; will retry on first use');
-  }
   return { knowledge, store };
+}
+
+/**
+ * The service's start-up check: makes the store ready now rather than on the first question.
+ * Vectors from another model would silently give wrong answers, so a store built for another
+ * embedding dimension stops start-up; anything else (Ollama or Qdrant not up yet) is logged
+ * and retried on first use.
+ */
+export async function prepareKnowledgeBase(knowledge: TenantKnowledgeBase | undefined, logger?: Logger): Promise<void> {
+  try {
+    await knowledge?.ready();
+  } catch (err) {
+    if (err instanceof DimensionMismatchError) throw err;
+    logger?.warn({ err: String(err) }, 'knowledge store not ready yet; will retry on first use');
+  }
 }

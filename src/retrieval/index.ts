@@ -1,5 +1,5 @@
 /** The retrieval module's public surface. */
-export { createKnowledgeBase, type KnowledgeSetup } from './factory.js';
+export { createKnowledgeBase, prepareKnowledgeBase, type KnowledgeSetup } from './factory.js';
 export { TenantKnowledgeBase, detectDimension, type TenantKnowledgeBaseDeps } from './knowledge-base.js';
 export { PgVectorStore } from './pg-vector-store.js';
 export { QdrantStore } from './qdrant-store.js';

@@ -14,6 +14,7 @@ import type { TenantDirectory } from '../ports/stores.js';
 export interface TenantRegistryOptions {
   defaultPlan?: string;
   cacheSize?: number;
+  /** 0 turns the cache off (a tool that must see another process's changes at once). */
   cacheTtlMs?: number;
 }
 
@@ -38,7 +39,7 @@ function toTenant(r: Row): Tenant {
 const key = (platform: string, externalId: string) => `${platform}\u0000${externalId}`;
 
 export class TenantRegistry implements TenantDirectory {
-  private readonly cache: LRUCache<string, Tenant | false>;
+  private readonly cache?: LRUCache<string, Tenant | false>;
   private readonly defaultPlan: string;
 
   constructor(
@@ -46,13 +47,13 @@ export class TenantRegistry implements TenantDirectory {
     opts: TenantRegistryOptions = {},
   ) {
     this.defaultPlan = opts.defaultPlan ?? 'free';
-    this.cache = new LRUCache({ max: opts.cacheSize ?? 10_000, ttl: opts.cacheTtlMs ?? 30_000 });
+    if (opts.cacheTtlMs !== 0) this.cache = new LRUCache({ max: opts.cacheSize ?? 10_000, ttl: opts.cacheTtlMs ?? 30_000 });
   }
 
   /** The tenant for an inbound event, or null if it was never installed. */
   async resolve(platform: Platform, externalId: string): Promise<Tenant | null> {
     const k = key(platform, externalId);
-    const hit = this.cache.get(k);
+    const hit = this.cache?.get(k);
     if (hit !== undefined) return hit || null;
     const [row] = await this.db
       .select()
@@ -60,7 +61,7 @@ export class TenantRegistry implements TenantDirectory {
       .where(and(eq(tenants.platform, platform), eq(tenants.externalId, externalId)))
       .limit(1);
     const t = row ? toTenant(row) : null;
-    this.cache.set(k, t ?? false);
+    this.cache?.set(k, t ?? false);
     return t;
   }
 
@@ -136,7 +137,7 @@ export class TenantRegistry implements TenantDirectory {
   }
 
   invalidate(platform: string, externalId: string): void {
-    this.cache.delete(key(platform, externalId));
+    this.cache?.delete(key(platform, externalId));
   }
 
   private async update(platform: Platform, externalId: string, set: Partial<typeof tenants.$inferInsert>): Promise<Tenant | null> {

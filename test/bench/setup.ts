@@ -1,11 +1,11 @@
 /**
  * Builds what every engine-bench phase runs against: a fake Ollama with N slots and a per-token
  * delay, a fresh database (real Postgres from TEST_DATABASE_URL / DATABASE_URL, else PGlite),
- * and a Core from createCore, exactly as the service builds it, with tenants on a roomy plan.
+ * and a Core from createCore, exactly as the service builds it (the same Ollama client, wrapped
+ * to record each call), with tenants on a roomy plan.
  */
 import { createCore, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { OllamaBackend } from '../../src/llm/ollama-backend.js';
 import { startFakeOllamaProcess, type FakeOllamaProcess } from './fake-ollama-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MessageSender, RecordingBackend } from './harness.js';
@@ -52,11 +52,12 @@ export async function setUpBench(opts: BenchSetupOptions): Promise<BenchRig> {
       LOG_LEVEL: 'silent',
       DATA_DIR: 'memory://',
     });
-    const backend = new RecordingBackend(
-      new OllamaBackend({ host: fake.url, stallMs: config.OLLAMA_STALL_MS, timeoutMs: config.OLLAMA_TIMEOUT_MS }),
-      sender.records,
-    );
-    core = await createCore(config, { database: db.database, backend, onAnswered: sender.onAnswered });
+    let backend: RecordingBackend | undefined;
+    core = await createCore(config, {
+      database: db.database,
+      decorateBackend: (ollama) => (backend = new RecordingBackend(ollama, sender.records)),
+      onAnswered: sender.onAnswered,
+    });
     sender.attach(core.engine);
 
     const tenantNames = Array.from({ length: opts.tenants }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
@@ -76,7 +77,7 @@ export async function setUpBench(opts: BenchSetupOptions): Promise<BenchRig> {
       fake,
       db,
       sender,
-      backend,
+      backend: backend!,
       tenantNames,
       async close() {
         await built.close();
