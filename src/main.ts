@@ -1,40 +1,43 @@
 /**
- * `npm start`: the service. The one place that wires the core to the platform adapters that
- * are configured.
+ * `npm start`: the service. Builds the core through the composition root, starts the platform
+ * adapters that are configured, listens, and runs the start-up checks. Any start-up failure is
+ * one line on stderr naming the setting or dependency and what to do, then a non-zero exit.
  */
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, readEnvironment, type Config } from './config.js';
 import { createCore, type Core } from './app.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
+import { prepareKnowledgeBase } from './retrieval/factory.js';
+import { DimensionMismatchError } from './retrieval/vector-store.js';
+import type { BackendHealth } from './ports/llm.js';
+import { discordFailure, firstLine, listenFailure, slackFailure, StartupError } from './startup-errors.js';
 
 interface Stoppable {
   close(): Promise<void>;
 }
 
-async function startAdapters(core: Core, config: Config): Promise<Stoppable[]> {
-  const started: Stoppable[] = [];
+async function startAdapters(core: Core, config: Config, started: Stoppable[]): Promise<void> {
   if (config.SLACK_SIGNING_SECRET) {
     const { startSlack } = await import('../adapters/slack/index.js');
-    started.push(await startSlack(core));
+    started.push(await startSlack(core).catch((err: unknown) => Promise.reject(slackFailure(err))));
     core.logger.info('Slack adapter on: POST /slack/events, GET /slack/install');
   } else {
     core.logger.info('Slack adapter off (set SLACK_SIGNING_SECRET, SLACK_CLIENT_ID, SLACK_CLIENT_SECRET to turn it on)');
   }
   if (config.DISCORD_TOKEN) {
     const { startDiscord } = await import('../adapters/discord/index.js');
-    started.push(await startDiscord(core));
+    started.push(await startDiscord(core).catch((err: unknown) => Promise.reject(discordFailure(err, config.DISCORD_API_URL))));
     core.logger.info('Discord adapter on');
   } else {
     core.logger.info('Discord adapter off (set DISCORD_TOKEN and DISCORD_APPLICATION_ID to turn it on)');
   }
-  return started;
 }
 
-async function checkBackend(core: Core, config: Config): Promise<void> {
-  const health = await core.backend.health();
+/** Ollama and its models: a warning, never a stop (questions get a clear reply until it is up). */
+async function reportBackend(core: Core, config: Config, health: BackendHealth): Promise<void> {
   if (!health.ok) {
     core.logger.warn(
       { ollama: config.OLLAMA_HOST, error: health.error },
-      `Ollama is not reachable at ${config.OLLAMA_HOST}: questions will get a "can't reach the language model" reply until it is up`,
+      `Ollama is not reachable at ${config.OLLAMA_HOST}: questions will get a "can't reach the language model" reply until it is up (start Ollama, or npm run fake-ollama for a first try)`,
     );
     return;
   }
@@ -50,35 +53,71 @@ async function checkBackend(core: Core, config: Config): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  let config: Config;
+async function listen(core: Core, port: number): Promise<number> {
   try {
-    config = loadConfig(process.env);
+    return await core.http.listen(port);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
+    throw listenFailure(err, port);
+  }
+}
+
+async function start(config: Config, logger: Logger): Promise<void> {
+  const core = await createCore(config, { logger, defaultMetrics: true });
+  const adapters: Stoppable[] = [];
+  let health: BackendHealth;
+  const closeAll = async () => {
+    for (const a of adapters) await a.close().catch((err) => logger.error({ err }, 'adapter close failed'));
+    await core.close().catch((err) => logger.error({ err }, 'close failed'));
+  };
+  try {
+    health = await core.backend.health();
+    // A knowledge store built for another embedding model must stop start-up (wrong answers
+    // otherwise). With Ollama down the store is made ready on first use instead.
+    if (health.ok) {
+      await prepareKnowledgeBase(core.knowledge, logger).catch((err: unknown) => {
+        throw err instanceof DimensionMismatchError ? new StartupError(firstLine(err), { cause: err }) : err;
+      });
     }
+    await startAdapters(core, config, adapters);
+    const port = await listen(core, config.PORT);
+    logger.info({ port, publicUrl: config.PUBLIC_URL, defaultPlan: config.DEFAULT_PLAN }, `listening on :${port} (/healthz, /readyz, /metrics)`);
+  } catch (err) {
+    await closeAll();
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
-  const core = await createCore(config, { logger, defaultMetrics: true });
-  const adapters = await startAdapters(core, config);
-  const port = await core.http.listen(config.PORT);
-  logger.info({ port, publicUrl: config.PUBLIC_URL }, `listening on :${port} (/healthz, /readyz, /metrics)`);
-  void checkBackend(core, config).catch((err) => logger.error({ err }, 'backend check failed'));
+  void reportBackend(core, config, health).catch((err) => logger.error({ err }, 'backend check failed'));
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    for (const a of adapters) await a.close().catch((err) => logger.error({ err }, 'adapter close failed'));
-    await core.close();
+    logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down');
+    await closeAll();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(readEnvironment());
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.LOG_LEVEL, { pretty: 'auto' });
+  try {
+    await start(config, logger);
+  } catch (err) {
+    // One line, for whoever started it; the stack only when asked for (LOG_LEVEL=debug).
+    logger.debug({ err }, 'start-up failed');
+    const line = err instanceof StartupError ? err.message : `start-up failed: ${firstLine(err)} (LOG_LEVEL=debug shows the details)`;
+    process.stderr.write(`${line}\n`);
+    process.exit(1);
+  }
 }
 
 await main();
