@@ -1,6 +1,9 @@
-/** The console adapter as a user runs it: `npm run chat` with piped input, against the fake Ollama. */
+/**
+ * The console adapter as a user runs it: `npm run chat` with piped input, against the fake
+ * Ollama; quitting with /quit or /exit, and Ctrl-C (SIGINT) stopping an answer or the console.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,4 +99,61 @@ describe('console adapter', () => {
     const otherPrompt = fake.chatRequests().at(-1)!.body.messages.map((m: any) => m.content).join('\n');
     expect(otherPrompt).not.toContain('opens at nine');
   });
+
+  it.for(['/quit', '/exit'])('ends at %s: the lines after it never reach the model', async (word, ctx) => {
+    if (!db.url) ctx.skip(); // another process needs a server database
+    const r = await chat(['--workspace', 'quit-co', '--channel', 'desk'], `first question\n${word}\nnever asked\n`, {
+      DATABASE_URL: db.url!,
+      OLLAMA_HOST: fake.url,
+      LOG_LEVEL: 'error',
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Answer to: first question');
+    expect(r.out).not.toContain('never asked');
+    expect(fake.chatRequests().some((q) => JSON.stringify(q.body).includes('never asked'))).toBe(false);
+  });
+
+  it('stops the answer being written on Ctrl-C and goes on with the next line; Ctrl-C with nothing running quits', async (ctx) => {
+    if (!db.url) ctx.skip();
+    const child: ChildProcessWithoutNullStreams = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'adapters/console/cli.ts', '--workspace', 'ctrl-c-co', '--channel', 'desk'],
+      { env: { ...process.env, DATABASE_URL: db.url!, OLLAMA_HOST: fake.url, LOG_LEVEL: 'error' }, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const asked = fake.chatRequests().length;
+    fake.reply = (req) => {
+      const question: string = req.messages.at(-1).content;
+      return question.includes('everything') ? 'word '.repeat(500) : `Answer to: ${question}`;
+    };
+    fake.tokenDelayMs = 50;
+    try {
+      child.stdin.write('tell me everything\n');
+      await waitFor(() => fake.chatRequests().length > asked && fake.inFlight > 0, 'the answer to start');
+      child.kill('SIGINT');
+      await waitFor(() => out.includes('The answer was cancelled.'), 'the cancel notice');
+      // The backend call itself is closed, not left running behind the notice.
+      await waitFor(() => fake.inFlight === 0, 'the backend call to end');
+
+      fake.tokenDelayMs = 0;
+      child.stdin.write('and now?\n');
+      await waitFor(() => out.includes('Answer to: and now?'), 'the next answer');
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      fake.reply = undefined;
+      fake.tokenDelayMs = 0;
+      child.kill('SIGKILL');
+    }
+  });
 });
+
+async function waitFor(done: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,6 +1,8 @@
 /**
  * One console conversation: turns input lines into engine messages for a workspace and channel.
  * `knowledge add --file PATH [title]` reads a local file (only here: chat platforms attach files).
+ * `/quit` and `/exit` end the conversation instead of going to the model; `cancel()` stops the
+ * answer in progress through the message's abort signal.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -24,7 +26,13 @@ const mimeByExt: Record<string, string> = {
   '.htm': 'text/html',
 };
 
+/** Lines that end the console rather than reach the bot. */
+const QUIT = /^\/(quit|exit)$/i;
+
 export class ConsoleSession {
+  /** The line being handled; `written` once its reply is on the screen (the engine may still be storing it). */
+  private current?: { controller: AbortController; written: boolean };
+
   constructor(
     private readonly engine: Engine,
     private readonly who: ConsoleIdentity,
@@ -32,11 +40,34 @@ export class ConsoleSession {
     private readonly stream: boolean,
   ) {}
 
-  /** Handles one line and resolves once its whole answer is written. */
-  async line(raw: string): Promise<void> {
+  /** True while a reply is still being written. */
+  get busy(): boolean {
+    return this.current !== undefined && !this.current.written;
+  }
+
+  /** Stops the answer being written; false when there is none (or it was already stopped). */
+  cancel(): boolean {
+    if (!this.busy || this.current!.controller.signal.aborted) return false;
+    this.current!.controller.abort();
+    return true;
+  }
+
+  /** Handles one line and resolves once its whole answer is written; 'quit' for /quit and /exit. */
+  async line(raw: string): Promise<'quit' | void> {
     const text = raw.trim();
     if (!text) return;
+    if (QUIT.test(text)) return 'quit';
+    const current = (this.current = { controller: new AbortController(), written: false });
+    try {
+      await this.send(text, current);
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private async send(text: string, current: { controller: AbortController; written: boolean }): Promise<void> {
     const sink = new ConsoleReplySink(this.out, { stream: this.stream });
+    void sink.finished.then(() => (current.written = true));
     let attachments: InboundFile[] | undefined;
     let body = text;
     const file = /^\/llm\s+knowledge\s+add\s+--file\s+(\S+)\s*(.*)$/i.exec(text);
@@ -64,6 +95,7 @@ export class ConsoleSession {
       kind: 'message',
       addressed: true,
       isDirect: false,
+      signal: current.controller.signal,
       ...(attachments ? { attachments } : {}),
     };
     const outcome = await this.engine.handle(msg, sink);
