@@ -4,7 +4,7 @@
  * folder given by DATA_DIR.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,8 @@ import { openDatabase, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { TenantRegistry } from '../src/tenancy/registry.js';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from './helpers/db.js';
+import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
+import { startFakeQdrant, type FakeQdrant } from './fakes/qdrant.js';
 
 const run = promisify(execFile);
 
@@ -27,6 +29,8 @@ describe('admin CLI process', () => {
   let t: TestDatabase | undefined;
   let dataDir: string | undefined;
   let env: NodeJS.ProcessEnv;
+  let ollama: FakeOllama;
+  let qdrant: FakeQdrant;
 
   async function cli(...args: string[]): Promise<CliResult> {
     const clean = (s: string) =>
@@ -44,7 +48,8 @@ describe('admin CLI process', () => {
   }
 
   beforeAll(async () => {
-    const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+    [ollama, qdrant] = await Promise.all([startFakeOllama(), startFakeQdrant()]);
+    const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', OLLAMA_HOST: ollama.url, QDRANT_URL: qdrant.url };
     delete base.DATABASE_URL;
     delete base.DATA_DIR;
     let database: Database;
@@ -66,6 +71,7 @@ describe('admin CLI process', () => {
     if (dataDir) await database.close();
   }, 120_000);
   afterAll(async () => {
+    await Promise.all([ollama?.close(), qdrant?.close()]);
     await t?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -97,5 +103,25 @@ describe('admin CLI process', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('error: unknown plan "gold"; plans: free, team, enterprise');
+  });
+
+  it('ingests a folder, lists what the tenant holds, and exits 1 naming each refused file, why and the limit', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'admin-cli-ingest-'));
+    try {
+      writeFileSync(join(folder, 'desks.md'), '# Desks\nDesks are cleared every Friday evening.');
+      writeFileSync(join(folder, 'scan.txt'), 'x'.repeat(2 * 1024 * 1024 + 100 * 1024));
+      const r = await cli('knowledge', 'ingest', 'slack', 'TCLI0001', folder);
+      expect(r.code).toBe(1);
+      expect(r.stdout.trimEnd().split('\n')).toEqual([
+        'slack:TCLI0001: 1 added, 0 replaced, 1 refused, 1 passage',
+        "  refused scan.txt: 2.1 MB is over the tenant's file size limit of 2 MB (maxFileBytes=2097152)",
+        'To raise the limit: npm run admin -- tenants limits slack TCLI0001 --set maxFileBytes=<new value>',
+      ]);
+      const list = await cli('knowledge', 'list', 'slack', 'TCLI0001');
+      expect(list.code).toBe(0);
+      expect(list.stdout).toMatch(/^[0-9a-f-]{36}\s+desks\.md\s+1\s+\d+ bytes\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/m);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { adminDeps } from '../src/admin/context.js';
+import { openAdminContext } from '../src/admin/context.js';
 import {
   countTenantRows,
   purgeTenant,
@@ -24,7 +24,7 @@ import {
 } from '../src/admin/commands.js';
 import { AdminInputError, parseLimitAssignments } from '../src/admin/inputs.js';
 import { runAdmin, type AdminIo } from '../src/admin/run.js';
-import { ingestForTenant } from '../src/admin/ingest.js';
+import { ingestForTenant } from '../src/admin/knowledge.js';
 import { channelSettings, installations, messages, personas } from '../src/db/schema.js';
 import { effectiveLimits, plans } from '../src/limits/plans.js';
 import { TenantRegistry } from '../src/tenancy/registry.js';
@@ -66,9 +66,8 @@ describe('admin commands', () => {
   beforeAll(async () => {
     [t, ollama, qdrant] = await Promise.all([createTestDatabase(), startFakeOllama(), startFakeQdrant()]);
     const config = loadConfig({ QDRANT_URL: qdrant.url, OLLAMA_HOST: ollama.url, LOG_LEVEL: 'silent' });
-    deps = adminDeps(t.database, config, createLogger('silent'));
-    const access = await deps.knowledge!();
-    knowledge = access.knowledge!;
+    deps = (await openAdminContext(config, { logger: createLogger('silent'), database: t.database })).deps;
+    knowledge = deps.knowledge!.knowledge!;
     expect(knowledge).toBeDefined();
 
     const registry = new TenantRegistry(t.database.db);
@@ -224,6 +223,73 @@ describe('admin commands', () => {
     }
   });
 
+  it("lists a tenant's documents and removes one by its id prefix, audited as the operator", async () => {
+    const io = captureIo();
+    expect(await runAdmin(['knowledge', 'list', 'discord', B.externalId], { env: {}, io, deps })).toBe(0);
+    const lines = io.stdout.join('\n').split('\n');
+    expect(lines[0]).toMatch(/^ID\s+TITLE\s+PASSAGES\s+SIZE\s+ADDED$/);
+    const travel = (await knowledge.list(tenantB)).find((d) => d.title === 'travel.md')!;
+    const row = new RegExp(`^${travel.id}\\s+travel\\.md\\s+${travel.chunkCount}\\s+${travel.bytes} bytes\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}$`);
+    expect(lines.some((l) => row.test(l))).toBe(true);
+    expect(lines.some((l) => l.includes('Handbook'))).toBe(true);
+
+    const json = captureIo();
+    expect(await runAdmin(['knowledge', 'list', 'discord', B.externalId, '--json'], { env: {}, io: json, deps })).toBe(0);
+    expect(JSON.parse(json.stdout[0]!).map((d: { title: string }) => d.title).sort()).toEqual(['Handbook', 'sub/laptops.txt', 'travel.md']);
+
+    expect(await runAdmin(['knowledge', 'remove', 'discord', B.externalId, travel.id.slice(0, 8)], { env: {}, io, deps })).toBe(0);
+    expect(io.stdout.at(-1)).toBe(`Removed "travel.md" (${travel.id}, ${travel.chunkCount} passages) from discord:9000000001.`);
+    expect((await knowledge.list(tenantB)).map((d) => d.title).sort()).toEqual(['Handbook', 'sub/laptops.txt']);
+    const points = [...qdrant.collections.values()].flatMap((c) => [...c.points.values()]);
+    expect(points.filter((p) => p.payload.document_id === travel.id)).toHaveLength(0);
+    expect((await new AuditLog(t.database.db).recent(tenantB, 1))[0]).toMatchObject({
+      actor: 'operator',
+      action: 'knowledge.remove',
+      detail: { id: travel.id, title: 'travel.md' },
+    });
+
+    expect(await runAdmin(['knowledge', 'remove', 'discord', B.externalId, 'deadbeef'], { env: {}, io, deps })).toBe(2);
+    expect(io.stderr.at(-1)).toBe('error: no document deadbeef in discord:9000000001; see "knowledge list discord 9000000001"');
+    // The other tenant's documents are not reachable through B.
+    const handbookA = (await knowledge.list(tenantA))[0]!;
+    expect(await runAdmin(['knowledge', 'remove', 'discord', B.externalId, handbookA.id], { env: {}, io, deps })).toBe(2);
+    expect((await knowledge.list(tenantA)).map((d) => d.id)).toEqual([handbookA.id]);
+  });
+
+  it('ingests a single file, and exits 1 naming each refused file, why and the limit', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'admin-refusals-'));
+    const progress = new PassThrough().resume();
+    try {
+      writeFileSync(join(folder, 'policy.md'), '# Policy\nDesks are cleared every Friday evening.');
+      const io = { ...captureIo(), progress };
+      expect(await runAdmin(['knowledge', 'ingest', 'discord', B.externalId, join(folder, 'policy.md')], { env: {}, io, deps })).toBe(0);
+      expect(io.stdout).toEqual(['discord:9000000001: 1 added, 0 replaced, 0 refused, 1 passage']);
+      expect((await knowledge.list(tenantB)).map((d) => d.title)).toContain('policy.md');
+
+      const held = (await knowledge.list(tenantB)).length;
+      await setLimits(deps, B, { set: { maxFileBytes: 100, maxDocuments: held + 1 } });
+      const batch = join(folder, 'batch');
+      mkdirSync(batch);
+      writeFileSync(join(batch, 'empty.md'), '   \n');
+      writeFileSync(join(batch, 'huge.txt'), 'x'.repeat(300));
+      writeFileSync(join(batch, 'ok.txt'), 'Printers are on every floor.');
+      writeFileSync(join(batch, 'zz-extra.txt'), 'Coffee is free.');
+      const refused = { ...captureIo(), progress };
+      expect(await runAdmin(['knowledge', 'ingest', 'discord', B.externalId, batch], { env: {}, io: refused, deps })).toBe(1);
+      expect(refused.stdout[0]!.split('\n')).toEqual([
+        'discord:9000000001: 1 added, 0 replaced, 3 refused, 1 passage',
+        '  refused empty.md: no text could be read from it (empty, damaged, or not really the kind of file its name says)',
+        "  refused huge.txt: 300 bytes is over the tenant's file size limit of 100 bytes (maxFileBytes=100)",
+        `  refused zz-extra.txt: the tenant already has ${held + 1} documents, its limit (maxDocuments=${held + 1})`,
+        'To raise the limit: npm run admin -- tenants limits discord 9000000001 --set maxFileBytes=<new value> --set maxDocuments=<new value>',
+      ]);
+      expect((await knowledge.list(tenantB)).map((d) => d.title)).toContain('ok.txt');
+    } finally {
+      await setLimits(deps, B, { unset: ['maxFileBytes', 'maxDocuments'] });
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('purges one tenant: every row and vector goes, the other tenant keeps all of its own', async () => {
     await expect(purgeTenant(deps, A, { yes: false })).rejects.toThrow(/add --yes to confirm/);
     const beforeA = await countTenantRows(t.database.db, tenantA.tenantId);
@@ -253,7 +319,7 @@ describe('admin commands', () => {
 
   it('keeps the tenant when its vectors cannot be deleted, and says so', async () => {
     const config = loadConfig({ QDRANT_URL: 'http://127.0.0.1:9', OLLAMA_HOST: ollama.url, LOG_LEVEL: 'silent' });
-    const unreachable = adminDeps(t.database, config, createLogger('silent'));
+    const { deps: unreachable } = await openAdminContext(config, { logger: createLogger('silent'), database: t.database });
     const before = await countTenantRows(t.database.db, tenantB.tenantId);
     await expect(purgeTenant(unreachable, B, { yes: true })).rejects.toThrow(
       /^could not delete the vectors of discord:9000000001 \(.+\); the tenant was kept/,

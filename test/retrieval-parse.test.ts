@@ -1,6 +1,6 @@
 /** File parsing, chunking and the prompt's reference block: pure functions, no database. */
 import { describe, expect, it } from 'vitest';
-import { progressBar } from '../src/admin/ingest-folder.js';
+import { progressBar } from '../src/admin/ingest-files.js';
 import { chunkText } from '../src/retrieval/chunker.js';
 import { fileKind, parseFile } from '../src/retrieval/parse.js';
 import { citationLine, formatReferenceBlock } from '../src/core/prompt-block.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/client.js';
 import { tenants } from '../src/db/schema.js';
 import { OllamaBackend } from '../src/llm/ollama-backend.js';
-import { ingestFolder, type IngestProgress } from '../src/admin/ingest-folder.js';
+import { ingestFiles, type IngestProgress } from '../src/admin/ingest-files.js';
 import { TenantKnowledgeBase } from '../src/retrieval/knowledge-base.js';
 import { PgVectorStore } from '../src/retrieval/pg-vector-store.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
@@ -210,7 +210,7 @@ describe('TenantKnowledgeBase', () => {
   });
 });
 
-describe('ingestFolder', () => {
+describe('ingestFiles', () => {
   it('ingests every supported file, reports progress and refusals, and is idempotent', async () => {
     const scope = await newTenant();
     const dir = await mkdtemp(join(tmpdir(), 'ingest-'));
@@ -222,9 +222,9 @@ describe('ingestFolder', () => {
       await writeFile(join(dir, 'big.txt'), 'x'.repeat(limits.maxFileBytes + 10));
       await writeFile(join(dir, 'image.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
       const events: IngestProgress[] = [];
-      const result = await ingestFolder({ kb, scope, folder: dir, limits, onProgress: (p) => events.push(p) });
+      const result = await ingestFiles({ kb, scope, path: dir, limits, onProgress: (p) => events.push(p) });
       expect(result).toMatchObject({ added: 3, replaced: 0, skipped: ['image.png'] });
-      expect(result.failed).toEqual([{ file: 'big.txt', error: expect.stringMatching(/at most 64 KB/) }]);
+      expect(result.failed).toEqual([{ file: 'big.txt', error: expect.stringMatching(/file size limit of 64 KB/), limit: 'maxFileBytes' }]);
       expect(events.map((e) => `${e.done}/${e.total} ${e.status} ${e.file}`)).toEqual([
         '1/4 added a.txt',
         '2/4 failed big.txt',
@@ -235,7 +235,7 @@ describe('ingestFolder', () => {
       const [cat] = await kb.retrieve(scope, 'what do cats chase');
       expect(cat?.title).toBe('c.html');
       expect(cat?.text).not.toContain('evil');
-      const again = await ingestFolder({ kb, scope, folder: dir, limits });
+      const again = await ingestFiles({ kb, scope, path: dir, limits });
       expect(again).toMatchObject({ added: 0, replaced: 3 });
       expect(await kb.list(scope)).toHaveLength(3);
     } finally {

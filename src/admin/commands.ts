@@ -21,8 +21,8 @@ export interface AdminDeps {
   tenants: TenantRegistry;
   usage: UsageMeter;
   audit: AuditLog;
-  /** Opened on demand, because it reaches Ollama (and Qdrant) which most commands never need. */
-  knowledge?: () => Promise<KnowledgeAccess>;
+  /** The tenant documents (or why there are none); it reaches Ollama and Qdrant only when used. */
+  knowledge?: KnowledgeAccess;
   now?: () => Date;
 }
 
@@ -184,7 +184,7 @@ export async function purgeTenant(deps: AdminDeps, ref: TenantRef, opts: { yes: 
   // Counted before knowledge.purge, which already deletes the documents rows.
   const documentCount = (await countTenantRows(deps.db, tenant.tenantId)).documents;
   let vectors = 'none (no knowledge base configured)';
-  const access = deps.knowledge ? await deps.knowledge() : undefined;
+  const access = deps.knowledge;
   if (access?.knowledge) {
     try {
       await access.knowledge.purge(tenant);

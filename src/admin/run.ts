@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { StartupError } from '../startup-errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import {
   listPlans,
@@ -19,7 +20,7 @@ import {
 } from './commands.js';
 import { openAdminContext } from './context.js';
 import { AdminInputError, parseDay, parseLimitAssignments, parseTenantRef, tenantRef } from './inputs.js';
-import { runIngest } from './ingest.js';
+import { ingestForTenant, listDocuments, removeDocument, renderDocuments, renderIngest, renderRemoval } from './knowledge.js';
 import {
   renderPlanChange,
   renderPlans,
@@ -31,7 +32,7 @@ import {
   tenantJson,
 } from './render.js';
 
-export const helpText = `Operator CLI: tenants, plans and limits, usage, purge.
+export const helpText = `Operator CLI: tenants, plans and limits, usage, knowledge, purge.
 Works on the service's database: DATABASE_URL, or the embedded PGlite under DATA_DIR.
 
 Usage: npm run admin -- <command> [options]
@@ -53,16 +54,22 @@ Usage: npm run admin -- <command> [options]
       Usage per tenant and UTC day (default: the last 30 days).
   plans [--json]
       Plans and their limits.
-  knowledge ingest <platform> <externalId> <folder>
-      Add every supported file under <folder> to the tenant's knowledge base
-      (progress on stderr; the tenant's document limits apply).
+  knowledge list <platform> <externalId> [--json]
+      The tenant's documents: id, title, passages, size, when added.
+  knowledge remove <platform> <externalId> <id>
+      Remove one document and its vectors (the id, or its first 8+ characters).
+  knowledge ingest <platform> <externalId> <file-or-folder>
+      Add one file, or every supported file under a folder (.txt .md .html .pdf), to the
+      tenant's documents; re-adding a title replaces it. Progress on stderr. Files refused
+      by the tenant's limits or unreadable are listed with the reason and the limit, and
+      the command then exits 1.
 
   <platform> is slack, discord or console; <externalId> is the Slack team id, the Discord
   guild id or the console workspace name (see "tenants list").
   Limit keys: maxConcurrent, requestsPerMinute, tokensPerDay, maxQueued, maxDocuments,
   maxChunks, maxFileBytes; values are whole numbers (100_000 is accepted).
   Every change is recorded in the tenant's audit log with actor "operator".
-  Exit codes: 0 done, 1 failed, 2 bad input.
+  Exit codes: 0 done, 1 failed (or files were refused), 2 bad input.
 `;
 
 const optionSpec = {
@@ -102,7 +109,8 @@ interface CommandSpec {
   args: string[];
   options: OptionName[];
   needsDeps: boolean;
-  run(c: { deps: AdminDeps; args: string[]; v: Values; io: AdminIo }): Promise<void>;
+  /** Resolves with the exit code when it is not 0 (a partial failure). */
+  run(c: { deps: AdminDeps; args: string[]; v: Values; io: AdminIo }): Promise<number | void>;
 }
 
 const print = (io: AdminIo, v: Values, data: unknown, text: () => string) =>
@@ -194,12 +202,36 @@ const commands: CommandSpec[] = [
     },
   },
   {
-    name: ['knowledge', 'ingest'],
-    args: ['platform', 'externalId', 'folder'],
+    name: ['knowledge', 'list'],
+    args: ['platform', 'externalId'],
+    options: ['json'],
+    needsDeps: true,
+    async run({ deps, args, v, io }) {
+      const ref = tenantRef(args[0]!, args[1]!);
+      const docs = await listDocuments(deps, ref);
+      print(io, v, docs, () => renderDocuments(ref, docs));
+    },
+  },
+  {
+    name: ['knowledge', 'remove'],
+    args: ['platform', 'externalId', 'id'],
     options: [],
     needsDeps: true,
     async run({ deps, args, io }) {
-      io.out(await runIngest(deps, tenantRef(args[0]!, args[1]!), args[2]!, io.progress));
+      const ref = tenantRef(args[0]!, args[1]!);
+      io.out(renderRemoval(ref, await removeDocument(deps, ref, args[2]!)));
+    },
+  },
+  {
+    name: ['knowledge', 'ingest'],
+    args: ['platform', 'externalId', 'file-or-folder'],
+    options: [],
+    needsDeps: true,
+    async run({ deps, args, io }) {
+      const ref = tenantRef(args[0]!, args[1]!);
+      const result = await ingestForTenant(deps, ref, args[2]!, io.progress);
+      io.out(renderIngest(ref, result));
+      return result.failed.length > 0 ? 1 : 0;
     },
   },
 ];
@@ -258,13 +290,13 @@ export async function runAdmin(argv: string[], opts: RunAdminOptions): Promise<n
     if (!deps && cmd.needsDeps) {
       const config: Config = loadConfig(opts.env);
       // Warnings (Ollama unreachable, ...) go to stderr so stdout stays parseable.
-      const logger = opts.logger ?? createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr);
-      const ctx = await openAdminContext(config, logger);
+      const level = config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL;
+      const logger = opts.logger ?? createLogger(level, { destination: process.stderr, pretty: 'auto' });
+      const ctx = await openAdminContext(config, { logger });
       close = ctx.close;
       deps = ctx.deps;
     }
-    await cmd.run({ deps: deps!, args, v: values as Values, io });
-    return 0;
+    return (await cmd.run({ deps: deps!, args, v: values as Values, io })) ?? 0;
   } catch (err) {
     if (err instanceof AdminInputError) {
       io.err(`error: ${err.message}`);
@@ -273,6 +305,10 @@ export async function runAdmin(argv: string[], opts: RunAdminOptions): Promise<n
     if (err instanceof ConfigError) {
       io.err(err.message);
       return 2;
+    }
+    if (err instanceof StartupError) {
+      io.err(`error: ${err.message}`);
+      return 1;
     }
     io.err(`error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     return 1;
