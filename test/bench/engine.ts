@@ -49,7 +49,7 @@ export const defaultEngineBenchOptions: EngineBenchOptions = {
   slots: 4,
   tokenDelayMs: 4,
   tokensPerAnswer: 20,
-  // The default plan (free) lets a tenant run one request at a time; --max-concurrent 2 is the team plan.
+  // The free plan lets a tenant run one request at a time; --max-concurrent 2 is the team plan (the default for new installs).
   maxConcurrentPerTenant: 1,
   minUpdateIntervalMs: 250,
   lightMessages: 300,
