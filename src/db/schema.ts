@@ -70,6 +70,40 @@ export const installations = pgTable(
   ],
 );
 
+/**
+ * Slack user tokens of users other than the last installer (a user-scope install by another
+ * member). Sealed like installations; one row per (installation, user).
+ */
+export const installationUsers = pgTable(
+  'installation_users',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    installationKey: text('installation_key').notNull(),
+    userId: text('user_id').notNull(),
+    keyId: text('key_id').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.installationKey, t.userId] }), index('installation_users_tenant_idx').on(t.tenantId)],
+);
+
+/**
+ * OAuth `state` values handed out by an install page and not used yet: a callback consumes its
+ * state (delete ... returning), so a state works once, on any instance. Not tenant data: the
+ * tenant does not exist before the install completes.
+ */
+export const oauthStates = pgTable(
+  'oauth_states',
+  {
+    state: text('state').primaryKey(),
+    platform: text('platform').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('oauth_states_expiry_idx').on(t.expiresAt)],
+);
+
 export const personas = pgTable(
   'personas',
   {
