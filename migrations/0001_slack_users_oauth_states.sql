@@ -11,6 +11,7 @@ CREATE TABLE "installation_users" (
 CREATE TABLE "oauth_states" (
 	"state" text PRIMARY KEY NOT NULL,
 	"platform" text NOT NULL,
+	"data" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"expires_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint

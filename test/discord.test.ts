@@ -229,8 +229,14 @@ describe('install flow', () => {
     expect(noCookie.status).toBe(400);
     const ok = await fetch(`${base}/discord/oauth_callback?code=${code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
     expect(ok.status).toBe(200);
+    const exchanges = discord.requests.filter((r) => r.path === '/oauth2/token').length;
     const reused = await fetch(`${base}/discord/oauth_callback?code=${code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
     expect(reused.status).toBe(400);
+    expect(await reused.text()).toContain('already used');
+    // Refused on our side: Discord never saw a second exchange.
+    expect(discord.requests.filter((r) => r.path === '/oauth2/token')).toHaveLength(exchanges);
+    expect(reused.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(reused.headers.get('cache-control')).toBe('no-store');
   });
 });
 

@@ -13,6 +13,7 @@ import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';
 import type { Core } from '../../src/app.js';
 import { TokenSealer } from '../../src/security/sealing.js';
+import { OAuthStates } from '../../src/security/oauth-states.js';
 import { boltLogger } from './bolt-logger.js';
 import { SlackAdminCheck } from './inbound.js';
 import { PostgresInstallationStore } from './installation-store.js';
@@ -79,6 +80,7 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     installationStore: store,
     clientOptions: clientOptions(),
     tenants: core.tenants,
+    states: new OAuthStates(core.database.db),
     logger,
     slackLogger,
     authorizationUrl: opts.authorizationUrl,
@@ -137,7 +139,16 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
 
   if (httpReceiver) {
     const listener = httpReceiver.requestListener;
-    core.http.route('POST', '/slack/events', (req, res) => listener(req, res));
+    core.http.route('POST', '/slack/events', (req, res) => {
+      // Bolt refuses requests older than 5 minutes; one dated further ahead is refused the same way.
+      const ts = Number(req.headers['x-slack-request-timestamp']);
+      if (Number.isFinite(ts) && ts > Date.now() / 1000 + 5 * 60) {
+        logger.warn({ skewSeconds: Math.round(ts - Date.now() / 1000) }, 'slack request dated in the future refused');
+        res.writeHead(401).end();
+        return;
+      }
+      return listener(req, res);
+    });
     logger.info({ mode: 'http', path: '/slack/events' }, 'slack adapter ready');
   } else {
     await app.start();

@@ -99,6 +99,8 @@ export const oauthStates = pgTable(
   {
     state: text('state').primaryKey(),
     platform: text('platform').notNull(),
+    /** What the install page decided (Slack's InstallURLOptions); returned when the state is used. */
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('oauth_states_expiry_idx').on(t.expiresAt)],
