@@ -72,6 +72,7 @@ async function install(ws: FakeWorkspace): Promise<Response> {
 
 const events = () => `${base}/slack/events`;
 const send = (payload: Record<string, unknown>, o = {}) => deliver(events(), SIGNING_SECRET, payload, o);
+let uninstallBeta: Record<string, unknown>;
 const waitHandled = (n: number) => vi.waitFor(() => expect(handled.length).toBeGreaterThanOrEqual(n), { timeout: 15_000, interval: 20 });
 
 beforeAll(async () => {
@@ -379,7 +380,8 @@ describe.sequential('Slack adapter end to end', () => {
 
   it('app_uninstalled deletes the tokens and marks the tenant uninstalled', async () => {
     const n = handled.length;
-    const res = await send(eventEnvelope(beta, { type: 'app_uninstalled', event_ts: '2400.000100' }));
+    uninstallBeta = eventEnvelope(beta, { type: 'app_uninstalled', event_ts: '2400.000100' });
+    const res = await send(uninstallBeta);
     expect(res.status).toBe(200);
     await waitHandled(n + 1);
     expect(await adapter.store.find('TBETA')).toBeNull();
@@ -393,6 +395,18 @@ describe.sequential('Slack adapter end to end', () => {
     expect(slack.calls.slice(before).filter((c) => c.token === 'xoxb-beta-secret')).toHaveLength(0);
     // Reinstalling reactivates the same tenant.
     expect((await install(beta)).status).toBe(200);
+    expect((await core.tenants.resolve('slack', 'TBETA'))?.status).toBe('active');
+  });
+
+  it('a replayed or late uninstall never deletes the fresh re-install', async () => {
+    const n = handled.length;
+    // Slack's retry of the uninstall already handled...
+    await send(uninstallBeta, { retryNum: 1 });
+    // ...and another uninstall event dated before the re-install (delayed in transit).
+    const late = { ...eventEnvelope(beta, { type: 'app_uninstalled', event_ts: '2400.000300' }), event_time: Math.floor(Date.now() / 1000) - 120 };
+    await send(late);
+    await waitHandled(n + 2);
+    expect((await adapter.store.find('TBETA'))?.bot?.token).toBe('xoxb-beta-secret');
     expect((await core.tenants.resolve('slack', 'TBETA'))?.status).toBe('active');
   });
 

@@ -14,6 +14,7 @@ import { LRUCache } from 'lru-cache';
 import type { Core } from '../../src/app.js';
 import { TokenSealer } from '../../src/security/sealing.js';
 import { OAuthStates } from '../../src/security/oauth-states.js';
+import { EventDeduper } from '../../src/delivery/dedupe.js';
 import { boltLogger } from './bolt-logger.js';
 import { SlackAdminCheck } from './inbound.js';
 import { PostgresInstallationStore } from './installation-store.js';
@@ -122,6 +123,7 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     engine: core.engine,
     tenants: core.tenants,
     store,
+    dedupe: new EventDeduper(core.database.db),
     admin: new SlackAdminCheck(
       {
         installerOf: async (key) => (await core.tenants.resolve('slack', key))?.installedBy ?? null,
