@@ -222,3 +222,45 @@ export const documents = pgTable(
   },
   (t) => [uniqueIndex('documents_tenant_title_uq').on(t.tenantId, t.title)],
 );
+
+/**
+ * Answer jobs (src/ports/jobs.ts): one row per accepted delivery, from the ack to the answer.
+ * (platform, event_id) is unique, so a retried delivery finds its job. Secrets the reply needs
+ * (a Discord interaction token) are sealed like installation tokens.
+ */
+export const answerJobs = pgTable(
+  'answer_jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    platform: text('platform').notNull(),
+    eventId: text('event_id').notNull(),
+    channelId: text('channel_id').notNull(),
+    /** '' for the channel's own timeline. */
+    threadId: text('thread_id').notNull().default(''),
+    userId: text('user_id').notNull(),
+    state: text('state').notNull().default('received'),
+    delivery: jsonb('delivery').$type<Record<string, unknown>>().notNull(),
+    secretsKeyId: text('secrets_key_id'),
+    secrets: text('secrets'),
+    reply: jsonb('reply').$type<unknown[]>().notNull().default([]),
+    questionId: bigint('question_id', { mode: 'number' }),
+    attempts: integer('attempts').notNull().default(0),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    progressTokens: integer('progress_tokens').notNull().default(0),
+    outcomeCode: text('outcome_code'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('answer_jobs_delivery_uq').on(t.platform, t.eventId),
+    index('answer_jobs_lease_idx').on(t.leaseExpiresAt).where(sql`${t.state} in ('received', 'waiting', 'answering')`),
+    index('answer_jobs_conversation_idx').on(t.tenantId, t.channelId, t.threadId, t.createdAt),
+    index('answer_jobs_finished_idx').on(t.finishedAt),
+  ],
+);
+
