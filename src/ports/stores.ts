@@ -22,6 +22,12 @@ export interface ChannelSettings {
   retrieval: boolean;
 }
 
+/** The one set of channel limits: the command grammar, the Discord options and the store use it. */
+export const channelLimits = {
+  /** Earlier messages remembered in a channel (`channel memory <messages>`). */
+  memoryMessages: { min: 0, max: 100 },
+} as const;
+
 export interface ChannelSettingsStore {
   get(scope: TenantScope, channelId: string): Promise<ChannelSettings>;
   set(scope: TenantScope, channelId: string, patch: Partial<ChannelSettings>): Promise<ChannelSettings>;
@@ -77,6 +83,21 @@ export interface PersonaInput {
   temperature?: number | null;
   maxTokens?: number | null;
 }
+
+/**
+ * The one set of persona limits: the command grammar, the Discord options and the persona store
+ * all read them here, so a name or a prompt accepted on one platform is accepted on every one.
+ */
+export const personaLimits = {
+  name: {
+    pattern: /^[a-z0-9][a-z0-9_-]{0,31}$/,
+    maxLength: 32,
+    rule: '1–32 characters: lowercase letters, digits, "-" or "_"',
+  },
+  systemPrompt: { maxLength: 4000 },
+  temperature: { min: 0, max: 2 },
+  maxTokens: { min: 16, max: 8192 },
+} as const;
 
 export interface PersonaCatalog {
   /** Built-ins first, then the tenant's own, by name. */
