@@ -138,7 +138,10 @@ export interface AuditEntry {
 
 export interface AuditTrail {
   record(scope: TenantScope, actor: string, action: string, detail?: Record<string, unknown>): Promise<void>;
-  recent(scope: TenantScope, limit?: number, action?: string): Promise<AuditEntry[]>;
+  /** Newest first; `offset` skips that many of the newest (paging). */
+  recent(scope: TenantScope, limit?: number, action?: string, offset?: number): Promise<AuditEntry[]>;
+  /** How many entries the tenant has (of one action, when given). */
+  count(scope: TenantScope, action?: string): Promise<number>;
 }
 
 /** Platform delivery ids already accepted, so a retried delivery never answers twice. */
