@@ -35,6 +35,8 @@ describe('permissions and audit', () => {
     'memory clear',
     'knowledge list',
     'usage',
+    'audit',
+    'audit 2',
   ];
 
   it.each(adminOnly)('refuses "%s" to a non-admin and changes nothing', async (cmd) => {
@@ -168,3 +170,73 @@ describe('permissions and audit', () => {
     expect((await t.core.tenants.install('slack', 'T-DIS')).status).toBe('disabled');
   });
 });
+
+describe('audit', () => {
+  let db: TestDatabase;
+  let fake: FakeOllama;
+  let t: TestCore;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    fake = await startFakeOllama();
+    t = await startTestCore(db.database, fake.url);
+    // Two tenants with histories of their own; ids grow with time, so n=23 is the newest.
+    const audited = await t.core.tenants.ensure('console', 'audited');
+    const other = await t.core.tenants.ensure('console', 'other');
+    for (let n = 1; n <= 23; n++) await t.core.audit.record(audited, `admin-${n}`, 'channel.mode', { channel: 'general', mode: 'all', n });
+    for (let n = 1; n <= 5; n++) await t.core.audit.record(other, 'intruder', 'persona.delete', { name: `secret-${n}` });
+  });
+  afterAll(async () => {
+    await t?.core.close();
+    await fake?.close();
+    await db?.drop();
+  });
+
+  const entryLines = (text: string) => text.split('\n').filter((l) => l.startsWith('• '));
+
+  it('shows the newest ten admin changes first, each with time, who, action and detail', async () => {
+    const r = await t.send('/llm audit', { workspace: 'audited', admin: true });
+    expect(r.outcome).toBe('command');
+    expect(r.sink.finishOptions).toMatchObject({ kind: 'notice', ephemeral: true });
+    const lines = entryLines(r.sink.final!);
+    expect(lines).toHaveLength(10);
+    expect(lines[0]).toMatch(/^• \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC — admin-23 — \*\*channel\.mode\*\* channel=general, mode=all, n=23$/);
+    expect(lines.map((l) => Number(/n=(\d+)$/.exec(l)![1]))).toEqual([23, 22, 21, 20, 19, 18, 17, 16, 15, 14]);
+    expect(r.sink.final).toContain('Page 1 of 3 (`audit 2` for older)');
+  });
+
+  it('pages back to the oldest, and says how many pages there are when asked for one too many', async () => {
+    const last = await t.send('/llm audit 3', { workspace: 'audited', admin: true });
+    expect(entryLines(last.sink.final!).map((l) => Number(/n=(\d+)$/.exec(l)![1]))).toEqual([3, 2, 1]);
+    expect(last.sink.final).toMatch(/Page 3 of 3$/);
+    const beyond = await t.send('/llm audit 4', { workspace: 'audited', admin: true });
+    expect(beyond.result).toMatchObject({ status: 'refused', code: ErrorCode.NotFound });
+    expect(beyond.sink.final).toBe('There is no page 4: the audit log has 3 pages.');
+  });
+
+  it("never shows another tenant's entries", async () => {
+    const pages = await Promise.all([1, 2, 3].map((p) => t.send(`/llm audit ${p}`, { workspace: 'audited', admin: true })));
+    const all = pages.flatMap((p) => entryLines(p.sink.final!));
+    expect(all).toHaveLength(23);
+    expect(all.join('\n')).not.toMatch(/intruder|secret/);
+    const other = await t.send('/llm audit', { workspace: 'other', admin: true });
+    expect(entryLines(other.sink.final!)).toHaveLength(5);
+    expect(other.sink.final).not.toContain('admin-');
+    expect(await t.core.audit.count((await t.core.tenants.resolve('console', 'other'))!)).toBe(5);
+  });
+
+  it('records the changes made by commands, and says so when there are none', async () => {
+    const empty = await t.send('/llm audit', { workspace: 'quiet', admin: true });
+    expect(empty.sink.final).toBe('No admin changes recorded yet.');
+    await t.send('/llm channel memory 7', { workspace: 'quiet', admin: true, user: 'root-admin', channel: 'ops' });
+    const r = await t.send('audit', { workspace: 'quiet', admin: true });
+    expect(entryLines(r.sink.final!)).toEqual([expect.stringMatching(/ — root-admin — \*\*channel\.memory\*\* channel=ops, messages=7$/)]);
+    expect(r.sink.final).toMatch(/Page 1 of 1$/);
+  });
+
+  it('refuses a page that is not a whole number of 1 or more with the usage line', async () => {
+    const r = await t.send('/llm audit 0', { workspace: 'audited', admin: true });
+    expect(r.result).toMatchObject({ status: 'refused', code: ErrorCode.CommandUsage });
+    expect(r.sink.final).toContain('Usage: `audit [<page>]`');
+  });
+});
+

@@ -180,6 +180,15 @@ const specs = [
     examples: ['knowledge remove 3f2a'],
   },
   { id: 'usage', words: ['usage'], args: [], admin: true, private: true, about: "today's and this month's usage against the limits", examples: ['usage'] },
+  {
+    id: 'audit',
+    words: ['audit'],
+    args: [{ kind: 'integer', name: 'page', label: 'page', description: 'Page number, 1 = newest', min: 1 }],
+    admin: true,
+    private: true,
+    about: (v) => `the ${v.workspace}'s recent admin changes, newest first, 10 a page`,
+    examples: ['audit', 'audit 2'],
+  },
   { id: 'help', words: ['help'], args: [], admin: false, private: true, about: 'the commands you may use', examples: ['help'] },
 ] as const satisfies readonly CommandSpec[];
 
