@@ -5,7 +5,7 @@ import { commandSpecs, type CommandId } from '../src/core/commands/registry.js';
 import { commandText } from '../src/core/commands/command-text.js';
 import { helpText } from '../src/core/commands/help.js';
 import { editDistance } from '../src/core/commands/edit-distance.js';
-import { syntaxOf, type ArgSpec, type ArgValues } from '../src/core/commands/spec.js';
+import { aboutOf, syntaxOf, type ArgSpec, type ArgValues } from '../src/core/commands/spec.js';
 import { BotError, ErrorCode, vocabularies } from '../src/ports/errors.js';
 import { personaLimits } from '../src/ports/stores.js';
 
@@ -45,6 +45,13 @@ describe('the registry', () => {
     for (const s of commandSpecs) {
       expect(s.id).toBe(s.words.join('.'));
       expect(s.examples.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps texts within what help and Discord show: about 80 characters, option descriptions 100', () => {
+    for (const s of commandSpecs) {
+      for (const v of Object.values(vocabularies)) expect(aboutOf(s, v).length, s.id).toBeLessThanOrEqual(80);
+      for (const a of s.args) expect(a.description.length, `${s.id} ${a.name}`).toBeLessThanOrEqual(100);
     }
   });
 

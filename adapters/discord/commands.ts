@@ -12,9 +12,8 @@ import { vocabularies } from '../../src/ports/errors.js';
 
 export type { ArgValues } from '../../src/core/commands/spec.js';
 
-/** Discord's caps: a string option's length, and a name's or description's length. */
+/** Discord's cap on a string option's length. */
 const MAX_STRING_OPTION = 6000;
-const MAX_DESCRIPTION = 100;
 
 export interface ArgSpec {
   name: string;
@@ -51,10 +50,9 @@ export interface RegistrationOptions {
 const typeOf = { word: T.String, text: T.String, choice: T.String, integer: T.Integer, number: T.Number, file: T.Attachment } as const;
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-const clip = (s: string) => (s.length > MAX_DESCRIPTION ? `${s.slice(0, MAX_DESCRIPTION - 1)}…` : s);
 
 function optionOf(arg: CoreArg, maxText: number): ArgSpec {
-  const option: ArgSpec = { name: arg.name, description: clip(arg.description), type: typeOf[arg.kind], required: arg.required ?? false };
+  const option: ArgSpec = { name: arg.name, description: arg.description, type: typeOf[arg.kind], required: arg.required ?? false };
   if (arg.kind === 'choice') option.choices = arg.choices;
   if (arg.kind === 'integer' || arg.kind === 'number') {
     option.minValue = arg.min;
@@ -75,7 +73,7 @@ function subcommandOf(spec: CommandSpec, opts: RegistrationOptions): SubcommandS
     command: spec,
     slash: spec.ownSlashCommand ? spec.words[0]! : 'llm',
     path: spec.ownSlashCommand ? [] : spec.words,
-    description: clip(spec.admin ? `${about} (Manage Server)` : about),
+    description: spec.admin ? `${about} (Manage Server)` : about,
     args: ordered,
     ephemeral: spec.private,
   };
@@ -137,7 +135,7 @@ export function commandRegistrationBody(opts: RegistrationOptions = {}) {
     .filter((s) => s.slash !== 'llm')
     .map((s) => ({ name: s.slash, description: s.description, type: 1, options: s.args.map(optionJson), ...guildOnly }));
   const names = options.map((o) => o.name);
-  const llmAbout = clip(`${capitalize(names.slice(0, -1).join(', '))} and ${names.at(-1)}`);
+  const llmAbout = `${capitalize(names.slice(0, -1).join(', '))} and ${names.at(-1)}`;
   return [...own, { name: 'llm', description: llmAbout, type: 1, options, ...guildOnly }];
 }
 

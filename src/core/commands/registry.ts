@@ -162,7 +162,7 @@ const specs = [
     ],
     admin: true,
     private: true,
-    about: 'teach it a document: pasted text, or a file attached with `knowledge add [title]`',
+    about: 'teach it a document: pasted text, or a file sent with `knowledge add [title]`',
     notes: 'console: `knowledge add --file PATH [title]`',
     examples: ['knowledge add Holidays: We close on 24 Dec.', 'knowledge add Handbook', 'knowledge add'],
     parse: parseKnowledgeAdd,
