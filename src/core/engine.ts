@@ -10,7 +10,8 @@ import type { InboundMessage } from '../ports/messages.js';
 import type { ReplySink } from '../ports/reply.js';
 import type { ChannelSettingsStore, ConversationStore, DeliveryDedupe, TenantDirectory } from '../ports/stores.js';
 import type { Tenant } from '../ports/tenancy.js';
-import { parseCommand, stripPrefix, type Command } from './commands/grammar.js';
+import { hasCommandPrefix, readCommand } from './commands/read-command.js';
+import type { Command } from './commands/registry.js';
 import type { CommandHandlers } from './commands/handlers.js';
 import type { AskPipeline } from './ask.js';
 import { outcome } from './outcome.js';
@@ -105,13 +106,14 @@ export class Engine implements MessageHandler {
       }
     }
     const command = this.commandOf(msg);
-    if (command && command.type !== 'ask') {
-      await this.deps.commands.run(tenant, msg, command, sink);
+    if (command && command.id !== 'ask') {
+      const reply = await this.deps.commands.run(tenant, msg, command);
+      await sink.finish(reply.text, { kind: 'notice', ephemeral: reply.private });
       return outcome('command', true);
     }
 
     const settings = await channels.get(tenant, msg.channelId);
-    const question = command?.type === 'ask' ? command.question : msg.text.trim();
+    const question = command?.id === 'ask' ? command.args.question : msg.text.trim();
     if (!question) return outcome('ignored', false);
     if (settings.mode === 'off' && !msg.isDirect) {
       // Explicit requests learn why nothing happens; ambient chatter stays quiet.
@@ -125,9 +127,9 @@ export class Engine implements MessageHandler {
 
   /** A command, a question, or null for chatter that is not addressed to the bot. Throws a BotError for bad syntax. */
   private commandOf(msg: InboundMessage): Command | null {
-    const isCommandLine = msg.kind === 'command' || /^\/llm\b/i.test(msg.text.trim());
-    if (!isCommandLine && !msg.addressed) return null;
-    return parseCommand(isCommandLine ? msg.text : stripPrefix(msg.text));
+    const commandLine = msg.kind === 'command' || hasCommandPrefix(msg.text);
+    if (!commandLine && !msg.addressed) return null;
+    return readCommand(msg.text, { commandLine });
   }
 
   private shouldAnswer(msg: InboundMessage, mode: 'mention' | 'all' | 'off'): boolean {
