@@ -10,7 +10,7 @@ import type { Admission } from '../../ports/admission.js';
 import { BotError, ErrorCode, vocabularies } from '../../ports/errors.js';
 import type { InboundMessage } from '../../ports/messages.js';
 import type { KnowledgeBase } from '../../ports/knowledge.js';
-import type { ReplySink } from '../../ports/reply.js';
+import type { ReplyStream } from '../reply/stream.js';
 
 export interface CommandDeps {
   tenants: TenantDirectory;
@@ -31,7 +31,7 @@ type Reply = { text: string; ephemeral?: boolean };
 export class CommandHandlers {
   constructor(private readonly deps: CommandDeps) {}
 
-  async run(tenant: Tenant, msg: InboundMessage, command: Command, sink: ReplySink): Promise<void> {
+  async run(tenant: Tenant, msg: InboundMessage, command: Command, sink: ReplyStream): Promise<void> {
     let reply: Reply;
     try {
       // Asking the platform costs a call (Slack users.info): only commands that depend on it ask.
