@@ -1,6 +1,7 @@
 /**
  * SlackReplySink (driven by the core's ReplyStream) and file downloads, through the real
- * WebClient against the fake Slack Web API.
+ * WebClient against the fake Slack Web API. The ReplySink contract runs on every way Slack
+ * replies: native streaming, the chat.update fallback, and a slash command's response_url.
  */
 import { ErrorCode } from '../src/ports/errors.js';
 import { WebClient } from '@slack/web-api';
@@ -10,11 +11,13 @@ import { ReplyStream } from '../src/core/reply/stream.js';
 import { SlackReplySink, StreamingPolicy, type SlackReplySinkOptions, type SlackReplyTarget } from '../adapters/slack/reply-sink.js';
 import { inboundFiles } from '../adapters/slack/inbound.js';
 import { startFakeSlack, type FakeSlack, type FakeWorkspace } from './fakes/slack-api.js';
+import { replySinkContract, type ReplySinkHarness } from './contracts/reply-sink.js';
 
 let slack: FakeSlack;
 let ws: FakeWorkspace;
 let other: FakeWorkspace;
 const logger = createLogger('silent');
+let seq = 0;
 
 beforeAll(async () => {
   slack = await startFakeSlack();
@@ -42,6 +45,53 @@ function sink(target: Partial<SlackReplyTarget>, o: SinkOptions = {}) {
     ...(o.lazy ? { lazy: o.lazy } : {}),
   });
 }
+
+/** Bolt's respond(): a JSON POST to the slash command's response_url. */
+const responder = (id: string) => async (message: Record<string, unknown>) => {
+  const res = await fetch(slack.responseUrl(id), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+  if (!res.ok) throw new Error(`response_url answered ${res.status}`);
+};
+
+/** What the asker sees in one channel (and thread): bot messages and response_url posts, ephemeral ones apart. */
+function seenIn(channel: string, thread: string | null, responseId?: string) {
+  const responses = () => slack.responses.filter((r) => r.id === responseId).map((r) => r.body);
+  return {
+    public: [
+      ...slack.botMessages(ws.botToken).filter((m) => m.channel === channel && (thread === null || m.threadTs === thread)).map((m) => m.text),
+      ...responses().filter((b) => b.response_type === 'in_channel').map((b) => String(b.text)),
+    ],
+    private: [
+      ...slack.callsOf('chat.postEphemeral').filter((c) => c.status === 200 && c.args.channel === channel && c.args.user === 'UASK').map((c) => String(c.args.text)),
+      ...responses().filter((b) => b.response_type === 'ephemeral').map((b) => String(b.text)),
+    ],
+  };
+}
+
+/** A mention in a channel thread: the reply goes into that thread. */
+function threadReply(streaming: boolean): () => Promise<ReplySinkHarness> {
+  return async () => {
+    const n = ++seq;
+    const channel = `CT${n}`;
+    const thread = `${100 + n}.000001`;
+    return { sink: sink({ channel, threadTs: thread }, { streaming: new StreamingPolicy(streaming) }), seen: () => seenIn(channel, thread) };
+  };
+}
+
+/** A slash command: lazy, with a response_url; optionally in a channel the bot is not in. */
+function slashCommand(botInChannel: boolean): () => Promise<ReplySinkHarness> {
+  return async () => {
+    const n = ++seq;
+    const channel = `CS${n}`;
+    if (!botInChannel) slack.notInChannel.add(channel);
+    const id = `resp-${n}`;
+    return { sink: sink({ channel, threadTs: null }, { lazy: true, respond: responder(id) }), seen: () => seenIn(channel, null, id) };
+  };
+}
+
+replySinkContract({ name: 'Slack, native streaming', create: threadReply(true), privateNotices: true, retractable: true });
+replySinkContract({ name: 'Slack, chat.update', create: threadReply(false), privateNotices: true, retractable: true });
+replySinkContract({ name: 'Slack, slash command', create: slashCommand(true), privateNotices: true, retractable: true });
+replySinkContract({ name: 'Slack, slash command where the bot is not a member', create: slashCommand(false), privateNotices: true, retractable: true });
 
 describe('SlackReplySink', () => {
   it('streams natively to the asker, in the thread', async () => {
