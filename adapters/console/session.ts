@@ -66,8 +66,8 @@ export class ConsoleSession {
       isDirect: false,
       ...(attachments ? { attachments } : {}),
     };
+    // The engine resolves once the reply is written.
     const outcome = await this.engine.handle(msg, sink);
-    if (outcome.replied) await sink.finished;
-    else this.out.write(`(no answer: ${outcome.status.replace('_', ' ')})\n`);
+    if (!outcome.replied) this.out.write(`(no answer: ${outcome.status.replace('_', ' ')})\n`);
   }
 }

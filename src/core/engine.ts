@@ -12,6 +12,7 @@ import type { ChannelSettingsStore, ConversationStore, DeliveryDedupe, TenantDir
 import type { Tenant } from '../ports/tenancy.js';
 import { hasCommandPrefix, readCommand } from './commands/read-command.js';
 import type { Command } from './commands/registry.js';
+import { ReplyStream } from './reply/stream.js';
 import type { CommandHandlers } from './commands/handlers.js';
 import type { AskPipeline } from './ask.js';
 import { outcome } from './outcome.js';
@@ -34,14 +35,16 @@ export class Engine implements MessageHandler {
 
   async handle(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
     const started = performance.now();
-    const result = await this.route(msg, sink).catch(async (err: unknown) => {
+    // One reply object per message: whatever path answers, it finishes exactly once.
+    const reply = new ReplyStream(sink, this.deps.logger);
+    const result = await this.route(msg, reply).catch(async (err: unknown) => {
       const error = asBotError(err);
       // A refusal is a decision, logged once below; a fault gets its stack here.
       if (!error.expected) {
         this.deps.logger.error({ platform: msg.platform, tenant: msg.tenantExternalId, code: error.code, err }, 'message handling failed');
         this.deps.metrics.errors.inc({ component: 'engine', kind: error.code });
       }
-      const replied = await sink
+      const replied = await reply
         .finish(error.userText(vocabularies[msg.platform]), { kind: error.expected ? 'notice' : 'error', ephemeral: error.expected })
         .then(() => true)
         .catch(() => false);
@@ -70,7 +73,7 @@ export class Engine implements MessageHandler {
     else this.deps.logger.info(line, 'message handled');
   }
 
-  private async route(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
+  private async route(msg: InboundMessage, reply: ReplyStream): Promise<HandleOutcome> {
     const { dedupe, tenants, channels, logger } = this.deps;
     const words = vocabularies[msg.platform];
     // Independent round trips go together: each sequential one adds to every answer's latency.
@@ -92,7 +95,7 @@ export class Engine implements MessageHandler {
       logger.info({ tenantId: tenant.tenantId, status: tenant.status }, 'message for an inactive tenant ignored');
       // An uninstalled app cannot post; a disabled tenant is told why, once asked directly.
       if (tenant.status === 'disabled' && msg.addressed) {
-        await sink.finish(new BotError(ErrorCode.TenantDisabled).userText(words), { kind: 'notice' });
+        await reply.finish(new BotError(ErrorCode.TenantDisabled).userText(words), { kind: 'notice' });
         return outcome('tenant_inactive', true, ErrorCode.TenantDisabled);
       }
       return outcome('tenant_inactive', false);
@@ -107,8 +110,8 @@ export class Engine implements MessageHandler {
     }
     const command = this.commandOf(msg);
     if (command && command.id !== 'ask') {
-      const reply = await this.deps.commands.run(tenant, msg, command);
-      await sink.finish(reply.text, { kind: 'notice', ephemeral: reply.private });
+      const answer = await this.deps.commands.run(tenant, msg, command);
+      await reply.finish(answer.text, { kind: 'notice', ephemeral: answer.private });
       return outcome('command', true);
     }
 
@@ -118,11 +121,11 @@ export class Engine implements MessageHandler {
     if (settings.mode === 'off' && !msg.isDirect) {
       // Explicit requests learn why nothing happens; ambient chatter stays quiet.
       if (!msg.addressed) return outcome('ignored', false);
-      await sink.finish(new BotError(ErrorCode.ChannelOff).userText(words), { kind: 'notice', ephemeral: true });
+      await reply.finish(new BotError(ErrorCode.ChannelOff).userText(words), { kind: 'notice', ephemeral: true });
       return outcome('ignored', true, ErrorCode.ChannelOff);
     }
     if (!this.shouldAnswer(msg, settings.mode)) return outcome('ignored', false);
-    return this.deps.ask.answer(tenant as Tenant, msg, question, settings, sink);
+    return this.deps.ask.answer(tenant as Tenant, msg, question, settings, reply);
   }
 
   /** A command, a question, or null for chatter that is not addressed to the bot. Throws a BotError for bad syntax. */
