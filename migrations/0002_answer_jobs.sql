@@ -7,6 +7,7 @@ CREATE TABLE "answer_jobs" (
 	"thread_id" text DEFAULT '' NOT NULL,
 	"user_id" text NOT NULL,
 	"state" text DEFAULT 'received' NOT NULL,
+	"text" text DEFAULT '' NOT NULL,
 	"delivery" jsonb NOT NULL,
 	"secrets_key_id" text,
 	"secrets" text,

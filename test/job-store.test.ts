@@ -27,7 +27,8 @@ const delivery = (o: Partial<NewDelivery> = {}): NewDelivery => ({
   channelId: 'C1',
   threadId: '1.0',
   userId: 'U1',
-  delivery: { text: 'hello' },
+  text: 'hello',
+  delivery: { ts: '1.1' },
   ...o,
 });
 
@@ -52,7 +53,7 @@ describe('answer jobs', () => {
     const first = await store.accept(acme, d, 'instance-a', 30_000);
     expect(first.kind).toBe('accepted');
     if (first.kind !== 'accepted') return;
-    expect(first.job).toMatchObject({ tenantId: acme.tenantId, state: 'received', attempts: 1, threadId: '1.0', delivery: { text: 'hello' } });
+    expect(first.job).toMatchObject({ tenantId: acme.tenantId, state: 'received', attempts: 1, threadId: '1.0', text: 'hello', delivery: { ts: '1.1' } });
     expect((await store.accept(acme, d, 'instance-b', 30_000)).kind).toBe('duplicate');
   });
 

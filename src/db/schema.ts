@@ -242,6 +242,8 @@ export const answerJobs = pgTable(
     threadId: text('thread_id').notNull().default(''),
     userId: text('user_id').notNull(),
     state: text('state').notNull().default('received'),
+    /** The message text as received (capped at MAX_QUESTION_CHARS + 1: a longer one is refused, never kept whole). */
+    text: text('text').notNull().default(''),
     delivery: jsonb('delivery').$type<Record<string, unknown>>().notNull(),
     secretsKeyId: text('secrets_key_id'),
     secrets: text('secrets'),

@@ -21,7 +21,9 @@ export interface NewDelivery {
   threadId: string | null;
   /** The asker (stop permission, erasure of a user's data). */
   userId: string;
-  /** Platform payload, JSON; no secrets (those go in `secrets`, sealed at rest). */
+  /** The message text. */
+  text: string;
+  /** Platform payload, JSON, everything else the adapter needs; no secrets (those go in `secrets`, sealed at rest). */
   delivery: Record<string, unknown>;
   /** Short-lived credentials the reply needs (a Discord interaction token, a Slack response_url). */
   secrets?: Record<string, string>;
@@ -36,6 +38,7 @@ export interface AnswerJob {
   threadId: string | null;
   userId: string;
   state: JobState;
+  text: string;
   delivery: Record<string, unknown>;
   secrets: Record<string, string>;
   /** References of the reply's messages posted so far (adapter-defined), to finish them in place. */
