@@ -88,11 +88,11 @@ describe('answer jobs', () => {
       if (r.kind === 'accepted') ids.push(r.job.id);
     }
     for (const id of ids) await expire(id);
-    const claims = await Promise.all(['i1', 'i2', 'i3', 'i4'].map((owner) => store.claimExpired(owner, 30_000, 5)));
+    const claims = await Promise.all(['i1', 'i2', 'i3', 'i4'].map((owner) => store.claimExpired(owner, 30_000, 5, ['slack'])));
     const claimed = claims.flat().map((j) => j.id).filter((id) => ids.includes(id));
     expect(new Set(claimed).size).toBe(claimed.length);
     expect(new Set(claimed)).toEqual(new Set(ids));
-    expect(await store.claimExpired('i5', 30_000, 50)).toEqual([]);
+    expect(await store.claimExpired('i5', 30_000, 50, ['slack'])).toEqual([]);
   });
 
   it('keeps credentials sealed at rest and gives them back to the runner', async () => {
@@ -122,7 +122,7 @@ describe('answer jobs', () => {
     if (r.kind !== 'accepted') throw new Error('not accepted');
     await store.record(r.job, 'instance-a', { questionId: 42, reply: [{ ts: '9.9' }], state: 'answering', progressTokens: 17 });
     await store.release(r.job, 'instance-a');
-    const claimed = (await store.claimExpired('instance-b', 30_000, 50)).find((j) => j.id === r.job.id);
+    const claimed = (await store.claimExpired('instance-b', 30_000, 50, ['slack'])).find((j) => j.id === r.job.id);
     expect(claimed).toMatchObject({ state: 'received', questionId: 42, reply: [{ ts: '9.9' }], progressTokens: 17, attempts: 2 });
   });
 

@@ -72,13 +72,15 @@ export class PostgresJobStore implements JobStore {
     return { kind: inserted ? 'accepted' : 'resumed', job: this.toJob(row) };
   }
 
-  async claimExpired(owner: string, leaseMs: number, limit: number): Promise<AnswerJob[]> {
+  async claimExpired(owner: string, leaseMs: number, limit: number, platforms: readonly Platform[]): Promise<AnswerJob[]> {
+    if (platforms.length === 0 || limit < 1) return [];
     const due = this.db
       .select({ id: answerJobs.id })
       .from(answerJobs)
       .where(
         and(
           inArray(answerJobs.state, [...activeJobStates]),
+          inArray(answerJobs.platform, [...platforms]),
           sql`(${answerJobs.leaseExpiresAt} is null or ${answerJobs.leaseExpiresAt} < now())`,
         ),
       )

@@ -4,6 +4,8 @@
  * runs it; a lease that runs out (a crash, a kill -9) lets any instance, or the next start, take
  * the job over and finish the reply it had begun.
  */
+import type { InboundMessage } from './messages.js';
+import type { ReplySink } from './reply.js';
 import type { Platform, TenantScope } from './tenancy.js';
 
 /** received → waiting (for a backend slot) → answering → one of the final states. */
@@ -65,8 +67,11 @@ export type JobRef = Pick<AnswerJob, 'id' | 'tenantId'>;
 export interface JobStore {
   /** Inserts the job leased to `owner` (durable before the caller acks). */
   accept(scope: TenantScope, d: NewDelivery, owner: string, leaseMs: number): Promise<AcceptResult>;
-  /** Takes over up to `limit` active jobs whose lease ran out, oldest first (several instances never take the same one). */
-  claimExpired(owner: string, leaseMs: number, limit: number): Promise<AnswerJob[]>;
+  /**
+   * Takes over up to `limit` active jobs of `platforms` whose lease ran out, oldest first
+   * (several instances never take the same one; an instance takes only jobs it can reply to).
+   */
+  claimExpired(owner: string, leaseMs: number, limit: number, platforms: readonly Platform[]): Promise<AnswerJob[]>;
   /** Extends the lease and records progress; false when the lease was lost (another instance took the job). */
   renew(job: JobRef, owner: string, leaseMs: number, progress?: { state?: JobState; progressTokens?: number }): Promise<boolean>;
   /** Records what a running job has done that a resumed attempt must not redo. */
@@ -77,4 +82,16 @@ export interface JobStore {
   release(job: JobRef, owner: string): Promise<void>;
   /** Deletes finished jobs older than `olderThanMs` (they only served dedupe); returns how many. */
   prune(olderThanMs: number): Promise<number>;
+}
+
+/** Told each time the reply's messages change, so the job keeps references to finish them in place. */
+export type ReplyRecorder = (refs: unknown[]) => void;
+
+/**
+ * Rebuilds a job's message and reply sink on whichever instance runs it (each platform adapter
+ * registers one). The sink starts from `job.reply`: messages an earlier attempt posted are
+ * reused — a stuck stream is stopped and rewritten, a stuck placeholder edited — not posted again.
+ */
+export interface DeliveryRestorer {
+  restore(job: AnswerJob, record: ReplyRecorder): Promise<{ msg: InboundMessage; sink: ReplySink }>;
 }
