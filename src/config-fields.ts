@@ -84,14 +84,14 @@ export function isSecretSetting(name: string): boolean {
   return /(_SECRET|_TOKEN|_KEY|_KEYS|PASSWORD)$/.test(name);
 }
 
-/** The URL with its password replaced by ***; anything that is not a URL comes back as it is. */
+/** The URL with its password replaced by ***; text that does not parse as a URL is masked the same way. */
 export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.password) url.password = '***';
     return url.toString();
   } catch {
-    return value;
+    return value.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/, '$1***@');
   }
 }
 

@@ -24,7 +24,6 @@ import { OllamaBackend } from './llm/ollama-backend.js';
 import { createKnowledgeBase } from './retrieval/factory.js';
 import type { TenantKnowledgeBase } from './retrieval/knowledge-base.js';
 import { databaseFailure } from './startup-errors.js';
-import { redactUrl } from './config-fields.js';
 import type { LlmBackend } from './ports/llm.js';
 
 export interface Services {
@@ -122,10 +121,8 @@ async function openServiceDatabase(config: Config, logger: Logger, maxConnection
     throw databaseFailure(err, where);
   }
   logger.info(
-    database.kind === 'pglite' ? { dataDir: config.DATA_DIR } : { database: redactUrl(where.url ?? '') },
-    database.kind === 'pglite'
-      ? 'using embedded PostgreSQL (PGlite); set DATABASE_URL to use a PostgreSQL server'
-      : 'using PostgreSQL server',
+    { database: database.describe },
+    where.url ? `using ${database.describe}` : `using the ${database.describe} (PGlite); set DATABASE_URL to use a PostgreSQL server`,
   );
   return database;
 }

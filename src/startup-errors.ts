@@ -35,6 +35,8 @@ export function databaseFailure(err: unknown, where: { url?: string; dataDir: st
   if (err instanceof StartupError) return err;
   const code = errorCode(err);
   if (!where.url) {
+    // Another process owns the folder and its socket does not answer: its message says what to do.
+    if (err instanceof Error && err.name === 'DataDirHeldError') return new StartupError(`DATA_DIR ${err.message}`, { cause: err });
     if (code && FOLDER_CODES.has(code)) {
       return new StartupError(
         `DATA_DIR ${where.dataDir} is not a writable folder (${code}): point DATA_DIR at a folder this user can write, or set DATABASE_URL to use a PostgreSQL server`,

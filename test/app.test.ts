@@ -14,7 +14,7 @@ import { createLogger } from '../src/logger.js';
 import { OllamaBackend } from '../src/llm/ollama-backend.js';
 import { ErrorCode } from '../src/ports/errors.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startTestCore, type TestCore } from './helpers/core.js';
+import { RecordingSink, startTestCore, type TestCore } from './helpers/core.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startFakeQdrant, type FakeQdrant } from './fakes/qdrant.js';
 
@@ -93,7 +93,6 @@ describe('composition root', () => {
       const core = await createCore(loadConfig({ LOG_LEVEL: 'silent', OLLAMA_HOST: configured.url }), { database: db.database, logger: silent, backend });
       const port = await core.http.listen(0, '127.0.0.1');
       try {
-        const sink = { minUpdateIntervalMs: 10, start: async () => {}, update: async () => {}, finish: async () => {} };
         const msg = (text: string) => ({
           platform: 'console' as const,
           tenantExternalId: 'injected-co',
@@ -106,8 +105,10 @@ describe('composition root', () => {
           addressed: true,
           isDirect: false,
         });
-        expect((await core.engine.handle(msg('hello there'), sink)).status).toBe('answered');
-        expect((await core.engine.handle(msg('/llm persona create housebot --model house-model You answer briefly.'), sink)).status).toBe('command');
+        expect((await core.engine.handle(msg('hello there'), new RecordingSink())).status).toBe('answered');
+        expect((await core.engine.handle(msg('/llm persona create housebot --model house-model You answer briefly.'), new RecordingSink())).status).toBe(
+          'command',
+        );
         expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
         expect(injected.chatRequests()).toHaveLength(1);
         expect(injected.requests.some((r) => r.path === '/api/tags')).toBe(true);
@@ -165,7 +166,7 @@ describe('MAX_QUESTION_CHARS', () => {
     const chats = ollama.chatRequests().length;
     const long = await t.send('x'.repeat(51), { workspace: 'wordy-co', channel: 'long' });
     expect(long.result).toMatchObject({ status: 'refused', replied: true, code: ErrorCode.QuestionTooLong });
-    expect(long.sink.final).toBe('That question is 51 characters long; I can take at most 50. Please shorten it.');
+    expect(long.sink.final).toBe('That question is longer than the 50 characters I can take. Please shorten it.');
     expect(ollama.chatRequests()).toHaveLength(chats);
     const tenant = (await t.core.tenants.resolve('console', 'wordy-co'))!;
     expect(await t.core.memory.hasAny(tenant, { channelId: 'long', threadId: null })).toBe(false);

@@ -112,6 +112,17 @@ describe('slash commands', () => {
     expect(after.mode).toBe('off');
   });
 
+  it('offers /llm audit page: from the registry alone, admin only, newest change first', async () => {
+    const denied = discord.invoke({ guild: acme, channel: acme.channels[0]!, user: bob, command: 'llm', path: ['audit'], values: { page: 1 } });
+    await waitFor(() => expect(denied.original?.content).toMatch(/Manage Server/));
+    const change = discord.invoke({ guild: acme, channel: acme.channels[0]!, user: alice, command: 'llm', path: ['channel', 'memory'], values: { messages: 9 }, permissions: ADMIN });
+    await waitFor(() => expect(change.original?.content).toMatch(/last 9 messages/));
+    const audit = discord.invoke({ guild: acme, channel: acme.channels[0]!, user: alice, command: 'llm', path: ['audit'], values: { page: 1 }, permissions: ADMIN });
+    await waitFor(() => expect(audit.original?.content).toMatch(/Page 1 of \d+/));
+    expect(audit.callback).toEqual({ type: 5, flags: 64 });
+    expect(audit.original!.content.split('\n')[1]).toMatch(new RegExp(`— ${alice.id} — \\*\\*channel\\.memory\\*\\* channel=${acme.channels[0]!.id}, messages=9$`));
+  });
+
   it('splits an answer past 2,000 characters into follow-ups', async () => {
     // 400 tokens (under any answer cap) but about 8,000 characters: four messages.
     const long = Array.from({ length: 400 }, (_, i) => `paragraph-piece-${String(i).padStart(3, '0')}`).join(' ');
@@ -229,8 +240,14 @@ describe('install flow', () => {
     expect(noCookie.status).toBe(400);
     const ok = await fetch(`${base}/discord/oauth_callback?code=${code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
     expect(ok.status).toBe(200);
+    const exchanges = discord.requests.filter((r) => r.path === '/oauth2/token').length;
     const reused = await fetch(`${base}/discord/oauth_callback?code=${code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
     expect(reused.status).toBe(400);
+    expect(await reused.text()).toContain('already used');
+    // Refused on our side: Discord never saw a second exchange.
+    expect(discord.requests.filter((r) => r.path === '/oauth2/token')).toHaveLength(exchanges);
+    expect(reused.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(reused.headers.get('cache-control')).toBe('no-store');
   });
 });
 

@@ -95,8 +95,8 @@ describe('limits and fairness through the engine', () => {
     const r = await t.send('/llm usage', { workspace: 'metered', admin: true });
     expect(r.sink.final).toContain('Limits are set by the operator');
     const attempt = await t.send('/llm plan enterprise', { workspace: 'metered', admin: true });
-    // Not a command: it is answered as a question, and the plan is unchanged.
-    expect(attempt.outcome).toBe('answered');
+    // Not a command: after /llm it is "unknown command" (never a question), and the plan is unchanged.
+    expect(attempt.result).toMatchObject({ status: 'refused', code: 'command_unknown' });
     expect((await t.core.tenants.resolve('console', 'metered'))!.plan).toBe('team');
   });
 });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
-import { startTestCore } from './helpers/core.js';
+import { RecordingSink, startTestCore } from './helpers/core.js';
 import { openDatabase } from '../src/db/client.js';
 
 let db: TestDatabase;
@@ -63,7 +63,7 @@ describe('conversation memory', () => {
 
   it('brings earlier thread messages in once, on the first mention in a thread', async () => {
     const t = await startTestCore(db.database, fake.url);
-    const sink = { minUpdateIntervalMs: 10, start: async () => {}, update: async () => {}, finish: async () => {} };
+    const sink = new RecordingSink();
     const base = {
       platform: 'console' as const,
       tenantExternalId: 'acme',

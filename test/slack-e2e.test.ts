@@ -72,6 +72,7 @@ async function install(ws: FakeWorkspace): Promise<Response> {
 
 const events = () => `${base}/slack/events`;
 const send = (payload: Record<string, unknown>, o = {}) => deliver(events(), SIGNING_SECRET, payload, o);
+let uninstallBeta: Record<string, unknown>;
 const waitHandled = (n: number) => vi.waitFor(() => expect(handled.length).toBeGreaterThanOrEqual(n), { timeout: 15_000, interval: 20 });
 
 beforeAll(async () => {
@@ -126,6 +127,31 @@ describe.sequential('Slack adapter end to end', () => {
     expect(slack.callsOf('oauth.v2.access')).toHaveLength(2);
   });
 
+  it('a state works once: replaying a completed callback is refused without a second code exchange', async () => {
+    const start = await fetch(`${base}/slack/install`, { redirect: 'manual' });
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const cookie = start.headers.get('set-cookie')!.split(';')[0]!;
+    const first = await fetch(`${base}/slack/oauth_redirect?code=${acme.code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
+    expect(first.status).toBe(200);
+    const exchanges = slack.callsOf('oauth.v2.access').length;
+    const replay = await fetch(`${base}/slack/oauth_redirect?code=${acme.code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
+    expect(replay.status).toBe(400);
+    expect(slack.callsOf('oauth.v2.access')).toHaveLength(exchanges);
+  });
+
+  it('install pages are never framed, cached or leaked by referrer, and the state cookie is SameSite=Lax', async () => {
+    const start = await fetch(`${base}/slack/install`, { redirect: 'manual' });
+    expect(start.headers.get('set-cookie')).toMatch(/slack-app-oauth-state=[^;]+;.*HttpOnly.*SameSite=Lax/);
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const done = await fetch(`${base}/slack/oauth_redirect?code=nope&state=${encodeURIComponent(state)}`);
+    for (const res of [start, done]) {
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
   it('answers each workspace with its own token in the right thread, streaming', async () => {
     ollama.reply = (req: any) => `Answer for ${req.messages.at(-1).content} with **bold** words and more words to stream`;
     const n = handled.length;
@@ -161,6 +187,9 @@ describe.sequential('Slack adapter end to end', () => {
     expect(forged.status).toBe(401);
     const stale = await send(eventEnvelope(acme, mentionEvent(acme, { channel: 'CGEN', user: 'UPLAINA', text: 'stale', ts: '1100.000200' })), { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(stale.status).toBe(401);
+    // Bolt checks only the past; a signed request dated in the future would stay replayable.
+    const future = await send(eventEnvelope(acme, mentionEvent(acme, { channel: 'CGEN', user: 'UPLAINA', text: 'future', ts: '1100.000250' })), { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 });
+    expect(future.status).toBe(401);
 
     const n = handled.length;
     const payload = eventEnvelope(acme, mentionEvent(acme, { channel: 'CGEN', user: 'UPLAINA', text: 'once only', ts: '1100.000300' }));
@@ -169,7 +198,7 @@ describe.sequential('Slack adapter end to end', () => {
     await waitHandled(n + 2);
     const answers = slack.messages.slice(before).filter((m) => m.token === 'xoxb-acme-secret' && m.threadTs === '1100.000300');
     expect(answers).toHaveLength(1);
-    expect(slack.messages.slice(before).some((m) => /forged|stale/.test(m.text))).toBe(false);
+    expect(slack.messages.slice(before).some((m) => /forged|stale|future/.test(m.text))).toBe(false);
   });
 
   it('falls back to chat.update where streaming is not allowed, and remembers it', async () => {
@@ -351,7 +380,8 @@ describe.sequential('Slack adapter end to end', () => {
 
   it('app_uninstalled deletes the tokens and marks the tenant uninstalled', async () => {
     const n = handled.length;
-    const res = await send(eventEnvelope(beta, { type: 'app_uninstalled', event_ts: '2400.000100' }));
+    uninstallBeta = eventEnvelope(beta, { type: 'app_uninstalled', event_ts: '2400.000100' });
+    const res = await send(uninstallBeta);
     expect(res.status).toBe(200);
     await waitHandled(n + 1);
     expect(await adapter.store.find('TBETA')).toBeNull();
@@ -365,6 +395,18 @@ describe.sequential('Slack adapter end to end', () => {
     expect(slack.calls.slice(before).filter((c) => c.token === 'xoxb-beta-secret')).toHaveLength(0);
     // Reinstalling reactivates the same tenant.
     expect((await install(beta)).status).toBe(200);
+    expect((await core.tenants.resolve('slack', 'TBETA'))?.status).toBe('active');
+  });
+
+  it('a replayed or late uninstall never deletes the fresh re-install', async () => {
+    const n = handled.length;
+    // Slack's retry of the uninstall already handled...
+    await send(uninstallBeta, { retryNum: 1 });
+    // ...and another uninstall event dated before the re-install (delayed in transit).
+    const late = { ...eventEnvelope(beta, { type: 'app_uninstalled', event_ts: '2400.000300' }), event_time: Math.floor(Date.now() / 1000) - 120 };
+    await send(late);
+    await waitHandled(n + 2);
+    expect((await adapter.store.find('TBETA'))?.bot?.token).toBe('xoxb-beta-secret');
     expect((await core.tenants.resolve('slack', 'TBETA'))?.status).toBe('active');
   });
 

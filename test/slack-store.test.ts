@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import type { Installation } from '@slack/oauth';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installations } from '../src/db/schema.js';
+import { installations, installationUsers } from '../src/db/schema.js';
 import { TokenSealer } from '../src/security/sealing.js';
 import { TenantRegistry } from '../src/tenancy/registry.js';
-import { PostgresInstallationStore } from '../adapters/slack/installation-store.js';
+import { InstallationStoreUnavailable, PostgresInstallationStore } from '../adapters/slack/installation-store.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
 let tdb: TestDatabase;
@@ -112,5 +112,61 @@ describe('PostgresInstallationStore', () => {
     await store.deleteInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false });
     expect(await store.find('T1')).toBeNull();
     expect(await store.deleteByKey('T1')).toBe(false);
+  });
+
+  it('keeps one member\'s user token from answering for another (fetch and delete by user)', async () => {
+    const store = new PostgresInstallationStore(tdb.database.db, new TokenSealer(k2), tenants);
+    await tenants.install('slack', 'T5', { name: 'Five' });
+    const withUser = (userId: string, token: string): Installation<'v2', false> => ({
+      ...teamInstall('T5', 'xoxb-t5'),
+      user: { id: userId, token, scopes: ['search:read'] },
+    });
+    await store.storeInstallation(withUser('UALICE', 'xoxp-alice'));
+    await store.storeInstallation(withUser('UBOB', 'xoxp-bob'));
+    const q = { teamId: 'T5', enterpriseId: undefined, isEnterpriseInstall: false as const };
+    expect((await store.fetchInstallation({ ...q, userId: 'UBOB' })).user.token).toBe('xoxp-bob');
+    expect((await store.fetchInstallation({ ...q, userId: 'UALICE' })).user.token).toBe('xoxp-alice');
+    const stranger = await store.fetchInstallation({ ...q, userId: 'UCAROL' });
+    expect(stranger.user.token).toBeUndefined();
+    expect(stranger.bot?.token).toBe('xoxb-t5');
+    // Deleting one user's data leaves the bot and the other user alone.
+    await store.deleteInstallation({ ...q, userId: 'UBOB' });
+    expect((await store.fetchInstallation({ ...q, userId: 'UBOB' })).user.token).toBeUndefined();
+    expect((await store.fetchInstallation({ ...q, userId: 'UBOB' })).bot?.token).toBe('xoxb-t5');
+    expect((await store.fetchInstallation({ ...q, userId: 'UALICE' })).user.token).toBe('xoxp-alice');
+    // Without a user, everything goes.
+    await store.deleteInstallation(q);
+    await expect(store.fetchInstallation({ ...q, userId: 'UALICE' })).rejects.toThrow(/no Slack installation/);
+    expect(await tdb.database.db.select().from(installationUsers).where(eq(installationUsers.installationKey, 'T5'))).toHaveLength(0);
+  });
+
+  it('serves repeated lookups from its cache, and drops an entry the moment it stores or deletes it', async () => {
+    const store = new PostgresInstallationStore(tdb.database.db, new TokenSealer(k2), tenants, { cacheTtlMs: 60_000 });
+    await tenants.install('slack', 'T6', { name: 'Six' });
+    await store.storeInstallation(teamInstall('T6', 'xoxb-t6-a'));
+    expect((await store.find('T6'))?.bot?.token).toBe('xoxb-t6-a');
+    // Another instance rotates the row: this one keeps serving its decrypted copy until the TTL...
+    const other = new PostgresInstallationStore(tdb.database.db, new TokenSealer(k2), tenants);
+    await other.storeInstallation(teamInstall('T6', 'xoxb-t6-b'));
+    expect((await store.find('T6'))?.bot?.token).toBe('xoxb-t6-a');
+    // ...while its own writes take effect at once.
+    await store.storeInstallation(teamInstall('T6', 'xoxb-t6-c'));
+    expect((await store.find('T6'))?.bot?.token).toBe('xoxb-t6-c');
+    await store.deleteByKey('T6');
+    expect(await store.find('T6')).toBeNull();
+    const short = new PostgresInstallationStore(tdb.database.db, new TokenSealer(k2), tenants, { cacheTtlMs: 1 });
+    await short.find('T6');
+    await other.storeInstallation(teamInstall('T6', 'xoxb-t6-d'));
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await short.find('T6'))?.bot?.token).toBe('xoxb-t6-d');
+  });
+
+  it('says the store is unavailable (not "no installation") when the database cannot be read', async () => {
+    const broken = await createTestDatabase();
+    const store = new PostgresInstallationStore(broken.database.db, new TokenSealer(k2), new TenantRegistry(broken.database.db));
+    await broken.drop();
+    await expect(store.fetchInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toBeInstanceOf(
+      InstallationStoreUnavailable,
+    );
   });
 });

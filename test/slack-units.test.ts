@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SealingError, TokenSealer, keyFingerprint } from '../src/security/sealing.js';
-import { markdownToMrkdwn, splitMessage } from '../adapters/slack/mrkdwn.js';
+import { markdownToMrkdwn } from '../adapters/slack/mrkdwn.js';
 import { stripBotMention, trustedFileHost } from '../adapters/slack/inbound.js';
 
 describe('TokenSealer', () => {
@@ -62,34 +62,6 @@ describe('markdownToMrkdwn', () => {
 
   it('escapes &, <, > in prose', () => {
     expect(markdownToMrkdwn('a < b & c > d')).toBe('a &lt; b &amp; c &gt; d');
-  });
-});
-
-describe('splitMessage', () => {
-  it('keeps short text whole', () => {
-    expect(splitMessage('hello', 100)).toEqual(['hello']);
-  });
-
-  it('splits on paragraph or word breaks within the limit', () => {
-    const text = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
-    const parts = splitMessage(text, 50);
-    expect(parts.length).toBeGreaterThan(1);
-    for (const p of parts) expect(p.length).toBeLessThanOrEqual(50);
-    expect(parts.join(' ')).toBe(text);
-  });
-
-  it('closes and reopens a code fence cut in two', () => {
-    const text = 'intro\n```\n' + Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n') + '\n```\nend';
-    const parts = splitMessage(text, 80);
-    expect(parts.length).toBeGreaterThan(1);
-    for (const p of parts) expect((p.match(/```/g) ?? []).length % 2).toBe(0);
-  });
-
-  it('never cuts the first part before the already-streamed prefix', () => {
-    const text = 'a'.repeat(30) + ' ' + 'b'.repeat(30) + ' ' + 'c'.repeat(30);
-    const parts = splitMessage(text, 70, 62);
-    expect(parts[0]!.length).toBeGreaterThanOrEqual(62);
-    expect(parts[0]!.startsWith('a'.repeat(30) + ' ' + 'b'.repeat(30))).toBe(true);
   });
 });
 

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../../src/core/engine.js';
 import { ConsoleReplySink } from './console-sink.js';
 import type { InboundFile, InboundMessage } from '../../src/ports/messages.js';
+import type { ReplySink } from '../../src/ports/reply.js';
 
 export interface ConsoleIdentity {
   workspace: string;
@@ -66,8 +67,7 @@ export class ConsoleSession {
   }
 
   private async send(text: string, current: { controller: AbortController; written: boolean }): Promise<void> {
-    const sink = new ConsoleReplySink(this.out, { stream: this.stream });
-    void sink.finished.then(() => (current.written = true));
+    const sink = onceWritten(new ConsoleReplySink(this.out, { stream: this.stream }), () => (current.written = true));
     let attachments: InboundFile[] | undefined;
     let body = text;
     const file = /^\/llm\s+knowledge\s+add\s+--file\s+(\S+)\s*(.*)$/i.exec(text);
@@ -98,8 +98,34 @@ export class ConsoleSession {
       signal: current.controller.signal,
       ...(attachments ? { attachments } : {}),
     };
+    // The engine resolves once the reply is written.
     const outcome = await this.engine.handle(msg, sink);
-    if (outcome.replied) await sink.finished;
-    else this.out.write(`(no answer: ${outcome.status.replace('_', ' ')})\n`);
+    if (!outcome.replied) this.out.write(`(no answer: ${outcome.status.replace('_', ' ')})\n`);
   }
+}
+
+/**
+ * The sink, noting when the reply is on the screen (a part closed, or a notice printed): the
+ * engine may still be storing it then, and a Ctrl-C from that moment on is for the prompt.
+ */
+function onceWritten(sink: ReplySink, written: () => void): ReplySink {
+  return {
+    limits: sink.limits,
+    working: () => sink.working(),
+    async open(index, text) {
+      const part = await sink.open(index, text);
+      return {
+        update: (t) => part.update(t),
+        remove: () => part.remove(),
+        async close(t, kind) {
+          await part.close(t, kind);
+          written();
+        },
+      };
+    },
+    async notice(text, options) {
+      await sink.notice(text, options);
+      written();
+    },
+  };
 }

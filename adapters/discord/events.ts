@@ -71,7 +71,7 @@ export class DiscordEventHandler {
       if (err instanceof DiscordAPIError && err.code === 40060) return;
       throw err;
     }
-    const sink = new InteractionReplySink(interaction, this.client.rest, this.log, this.opts.now);
+    const sink = new InteractionReplySink(interaction, this.client.rest, this.opts.now);
     try {
       const values: ArgValues = {};
       const files: InboundFile[] = [];
@@ -101,13 +101,13 @@ export class DiscordEventHandler {
         },
         sink,
       );
-      if (!sink.finished) {
-        if (outcome.status === 'no_tenant') await sink.finish('I am not set up in this server yet; ask an admin to re-add me.');
+      if (!sink.used) {
+        if (outcome.status === 'no_tenant') await sink.notice('I am not set up in this server yet; ask an admin to re-add me.', { private: false, kind: 'notice' });
         else if (!outcome.replied) await sink.abandon();
       }
     } catch (err) {
       const error = asBotError(err);
-      if (!sink.finished) await sink.finish(error.userText(vocabularies.discord), { kind: 'error' }).catch(() => {});
+      if (!sink.used) await sink.notice(error.userText(vocabularies.discord), { private: false, kind: 'error' }).catch(() => {});
       if (!error.expected) throw err;
     }
   }
@@ -135,7 +135,7 @@ export class DiscordEventHandler {
       userId: message.author.id,
       isAdmin: async () => member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false,
     };
-    const sink = new MessageReplySink(message, this.client.rest, this.log);
+    const sink = new MessageReplySink(message, this.client.rest);
     await this.engine.handle(
       {
         platform: 'discord',

@@ -13,10 +13,11 @@ import { commandRegistrationBody } from './commands.js';
 import { DiscordEventHandler } from './events.js';
 import type { MessageHandler } from '../../src/ports/engine.js';
 import { registerInstallRoutes } from './install.js';
+import { OAuthStates } from '../../src/security/oauth-states.js';
 import { describe } from './sinks.js';
 
 /** What the adapter uses of the core. */
-export type DiscordCore = Pick<Core, 'config' | 'logger'> & {
+export type DiscordCore = Pick<Core, 'config' | 'logger' | 'database'> & {
   tenants: Pick<TenantRegistry, 'install' | 'markUninstalled' | 'list'>;
   engine: MessageHandler;
   http: HttpRouter;
@@ -108,6 +109,7 @@ export async function startDiscord(core: DiscordCore, opts: DiscordOptions = {})
     apiUrl: config.DISCORD_API_URL.replace(/\/+$/, ''),
     publicUrl: config.PUBLIC_URL,
     onInstalled: install,
+    states: new OAuthStates(core.database.db),
     log,
   });
 

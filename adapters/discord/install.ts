@@ -11,6 +11,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpRouter } from '../../src/http/router.js';
 import type { Logger } from '../../src/logger.js';
+import type { OAuthStates } from '../../src/security/oauth-states.js';
+import { securePage } from '../../src/http/secure-page.js';
 
 /**
  * What the bot needs in a channel, and nothing more:
@@ -30,6 +32,8 @@ export interface InstallDeps {
   apiUrl: string;
   publicUrl: string;
   onInstalled(guild: { id: string; name: string }): Promise<void>;
+  /** Records each issued state so a callback can use it once. */
+  states: OAuthStates;
   log: Logger;
   now?: () => number;
 }
@@ -40,7 +44,8 @@ export function registerInstallRoutes(router: HttpRouter, deps: InstallDeps): vo
   const stateKey = deps.clientSecret ? createHmac('sha256', 'discord-oauth-state').update(deps.clientSecret).digest() : null;
   const sign = (payload: string) => createHmac('sha256', stateKey!).update(payload).digest('base64url');
 
-  router.route('GET', '/discord/install', (_req, res) => {
+  router.route('GET', '/discord/install', async (_req, res) => {
+    securePage(res);
     const url = new URL(`${deps.apiUrl}/oauth2/authorize`);
     url.searchParams.set('client_id', deps.applicationId);
     url.searchParams.set('scope', OAUTH_SCOPES);
@@ -51,6 +56,7 @@ export function registerInstallRoutes(router: HttpRouter, deps: InstallDeps): vo
       // With a client secret we run the code grant and come back to our callback.
       const nonce = randomBytes(16).toString('base64url');
       const payload = `${now() + STATE_TTL_MS}.${nonce}`;
+      await deps.states.issue('discord', { state: nonce, ttlMs: STATE_TTL_MS });
       url.searchParams.set('response_type', 'code');
       url.searchParams.set('redirect_uri', redirectUri);
       url.searchParams.set('state', `${payload}.${sign(payload)}`);
@@ -60,11 +66,16 @@ export function registerInstallRoutes(router: HttpRouter, deps: InstallDeps): vo
   });
 
   router.route('GET', '/discord/oauth_callback', async (req, res) => {
+    securePage(res);
     const q = new URL(req.url ?? '/', 'http://x').searchParams;
     if (!stateKey) return page(res, 404, 'Not configured', 'Set DISCORD_CLIENT_SECRET to use the install flow.');
     if (q.get('error')) return page(res, 400, 'Not installed', 'The install was cancelled on Discord. You can close this page.');
     const problem = checkState(q.get('state'), cookieOf(req, COOKIE), now(), sign);
     if (problem) return page(res, 400, 'Install link expired', `${problem} Start again from the install link.`);
+    // Signed and fresh is not enough: each state works once (a replayed callback URL fails).
+    if (!(await deps.states.consume('discord', q.get('state')!.split('.')[1]!))) {
+      return page(res, 400, 'Install link already used', 'This install link was already used. Start again from the install link.');
+    }
     const code = q.get('code');
     if (!code) return page(res, 400, 'Not installed', 'Discord did not send an authorization code.');
     try {

@@ -13,6 +13,8 @@ import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';
 import type { Core } from '../../src/app.js';
 import { TokenSealer } from '../../src/security/sealing.js';
+import { OAuthStates } from '../../src/security/oauth-states.js';
+import { EventDeduper } from '../../src/delivery/dedupe.js';
 import { boltLogger } from './bolt-logger.js';
 import { SlackAdminCheck } from './inbound.js';
 import { PostgresInstallationStore } from './installation-store.js';
@@ -79,6 +81,7 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     installationStore: store,
     clientOptions: clientOptions(),
     tenants: core.tenants,
+    states: new OAuthStates(core.database.db),
     logger,
     slackLogger,
     authorizationUrl: opts.authorizationUrl,
@@ -120,6 +123,7 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     engine: core.engine,
     tenants: core.tenants,
     store,
+    dedupe: new EventDeduper(core.database.db),
     admin: new SlackAdminCheck(
       {
         installerOf: async (key) => (await core.tenants.resolve('slack', key))?.installedBy ?? null,
@@ -137,7 +141,16 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
 
   if (httpReceiver) {
     const listener = httpReceiver.requestListener;
-    core.http.route('POST', '/slack/events', (req, res) => listener(req, res));
+    core.http.route('POST', '/slack/events', (req, res) => {
+      // Bolt refuses requests older than 5 minutes; one dated further ahead is refused the same way.
+      const ts = Number(req.headers['x-slack-request-timestamp']);
+      if (Number.isFinite(ts) && ts > Date.now() / 1000 + 5 * 60) {
+        logger.warn({ skewSeconds: Math.round(ts - Date.now() / 1000) }, 'slack request dated in the future refused');
+        res.writeHead(401).end();
+        return;
+      }
+      return listener(req, res);
+    });
     logger.info({ mode: 'http', path: '/slack/events' }, 'slack adapter ready');
   } else {
     await app.start();

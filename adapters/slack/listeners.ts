@@ -13,11 +13,14 @@ import type { PostgresInstallationStore } from './installation-store.js';
 import { SlackReplySink, type SlackReplySinkOptions, type SlackReplyTarget, type StreamingPolicy } from './reply-sink.js';
 import type { InboundMessage, PriorMessage } from '../../src/ports/messages.js';
 import type { MessageHandler } from '../../src/ports/engine.js';
+import type { DeliveryDedupe } from '../../src/ports/stores.js';
 
 export interface SlackListenerDeps {
   engine: MessageHandler;
   tenants: Pick<TenantRegistry, 'markUninstalled'>;
   store: PostgresInstallationStore;
+  /** Lifecycle events (uninstall, revoke) are acted on once per delivery id. */
+  dedupe: DeliveryDedupe;
   admin: SlackAdminCheck;
   /** A client for `token` that rejects rate-limited calls at once (progress edits). */
   progressClient(token: string): WebClient;
@@ -62,12 +65,12 @@ export function registerListeners(app: App, d: SlackListenerDeps): void {
     await l.track('command', () => l.command(args));
   });
   app.event('app_uninstalled', ({ body, context }) =>
-    l.track('app_uninstalled', () => l.uninstall(lifecycleKey(body, context), 'app_uninstalled')),
+    l.track('app_uninstalled', () => l.uninstall(lifecycleKey(body, context), body, 'app_uninstalled')),
   );
   app.event('tokens_revoked', ({ event, body, context }) =>
     l.track('tokens_revoked', async () => {
       // Only the bot token matters: without it the app can no longer act in the workspace.
-      if ((event.tokens.bot ?? []).length > 0) await l.uninstall(lifecycleKey(body, context), 'tokens_revoked');
+      if ((event.tokens.bot ?? []).length > 0) await l.uninstall(lifecycleKey(body, context), body, 'tokens_revoked');
     }),
   );
   app.error(async (err) => {
@@ -174,8 +177,23 @@ class SlackListeners {
     await this.d.engine.handle(msg, this.sink(client, token, workspace, target, { lazy: true, respond: (m) => respond(m) }));
   }
 
-  async uninstall(workspace: string | undefined, why: string): Promise<void> {
+  /**
+   * Deletes the workspace's tokens and marks the tenant uninstalled: once per delivery, and never
+   * for an event older than the installation now stored (a replayed or late uninstall must not
+   * delete a fresh re-install).
+   */
+  async uninstall(workspace: string | undefined, body: { event_id?: string; event_time?: number }, why: string): Promise<void> {
     if (!workspace) return;
+    if (body.event_id && !(await this.d.dedupe.firstDelivery('slack', `lifecycle:${body.event_id}`))) {
+      this.d.logger.info({ workspace, why, eventId: body.event_id }, 'slack lifecycle event already handled');
+      return;
+    }
+    const storedAt = await this.d.store.storedAt(workspace);
+    // Slack's event_time has whole seconds: allow for that before calling an event older.
+    if (storedAt && typeof body.event_time === 'number' && body.event_time * 1000 < storedAt.getTime() - 1000) {
+      this.d.logger.warn({ workspace, why, eventTime: body.event_time, installedAt: storedAt.toISOString() }, 'slack lifecycle event older than the current installation ignored');
+      return;
+    }
     await this.d.store.deleteByKey(workspace);
     await this.d.tenants.markUninstalled('slack', workspace);
     this.d.logger.info({ workspace, why }, 'slack app uninstalled; tokens deleted');

@@ -1,7 +1,7 @@
 /**
- * Markdown (what the model writes) to Slack mrkdwn (what chat.postMessage/chat.update render),
- * and splitting long answers into messages Slack accepts. Code (fenced and inline) is kept as
- * is apart from the &, <, > escaping Slack requires everywhere.
+ * Markdown (what the model writes) to Slack mrkdwn (what chat.postMessage/chat.update render).
+ * Code (fenced and inline) is kept as is apart from the &, <, > escaping Slack requires
+ * everywhere. Splitting long replies is the core's (src/core/reply/split.ts).
  */
 
 export const escapeSlack = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -43,41 +43,4 @@ export function markdownToMrkdwn(markdown: string): string {
       return '```\n' + escapeSlack(body) + '```';
     })
     .join('');
-}
-
-const fenceCount = (s: string) => (s.match(/```/g) ?? []).length;
-
-/**
- * Splits `text` into parts of at most `limit` characters, preferring paragraph, line and word
- * breaks. A part that cuts through a code fence closes it and the next part reopens it.
- * `firstMin` forces the first cut at or after that index (text already streamed into the first
- * message cannot be moved out of it).
- */
-export function splitMessage(text: string, limit: number, firstMin = 0): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  let min = Math.min(firstMin, limit);
-  while (rest.length > limit) {
-    const window = rest.slice(0, limit);
-    const floor = Math.max(min, Math.floor(limit / 2));
-    let cut = -1;
-    for (const sep of ['\n\n', '\n', ' ']) {
-      const at = window.lastIndexOf(sep);
-      if (at >= floor && at > 0) {
-        cut = at + sep.length;
-        break;
-      }
-    }
-    if (cut <= 0) cut = Math.max(limit, min);
-    let part = rest.slice(0, cut);
-    rest = rest.slice(cut);
-    if (fenceCount(part) % 2 === 1) {
-      part = part.replace(/\s*$/, '') + '\n```';
-      rest = '```\n' + rest;
-    }
-    parts.push(part.replace(/\s+$/, ''));
-    min = 0;
-  }
-  if (rest.trim().length > 0 || parts.length === 0) parts.push(rest);
-  return parts;
 }

@@ -5,11 +5,22 @@
  * tenant, stores the sealed installation and DMs the installer a welcome.
  */
 import { createHmac } from 'node:crypto';
-import { InstallProvider, type Installation, type InstallationStore, type Logger as SlackLogger } from '@slack/oauth';
+import {
+  ClearStateStore,
+  InstallProvider,
+  InvalidStateError,
+  type Installation,
+  type InstallationStore,
+  type InstallURLOptions,
+  type Logger as SlackLogger,
+  type StateStore,
+} from '@slack/oauth';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { HttpRouter } from '../../src/http/router.js';
 import type { Logger } from '../../src/logger.js';
 import type { TenantRegistry } from '../../src/tenancy/registry.js';
+import type { OAuthStates } from '../../src/security/oauth-states.js';
+import { securePage } from '../../src/http/secure-page.js';
 import { installationKeyOf } from './installation-store.js';
 
 /** Bot scopes the app asks for (kept in step with slack-app-manifest.yml). */
@@ -40,6 +51,8 @@ export interface SlackOAuthOptions {
   installationStore: InstallationStore;
   clientOptions: WebClientOptions;
   tenants: Pick<TenantRegistry, 'install'>;
+  /** Makes each state work once, across instances. */
+  states: OAuthStates;
   logger: Logger;
   slackLogger: SlackLogger;
   /** Slack's authorize page (a test or proxy may point elsewhere). */
@@ -51,11 +64,42 @@ export function stateSecretOf(stateSecret: string | undefined, clientSecret: str
   return stateSecret ?? createHmac('sha256', clientSecret).update('slack-oauth-state').digest('hex');
 }
 
+/**
+ * States signed with SLACK_STATE_SECRET (Slack's ClearStateStore: tamper-proof, 10-minute life)
+ * and recorded when issued, so a callback consumes its state: a replayed callback URL fails.
+ */
+export class SingleUseStateStore implements StateStore {
+  private readonly signed: ClearStateStore;
+
+  constructor(
+    secret: string,
+    private readonly states: OAuthStates,
+  ) {
+    this.signed = new ClearStateStore(secret, 600);
+  }
+
+  async generateStateParam(installOptions: InstallURLOptions, now: Date): Promise<string> {
+    const state = await this.signed.generateStateParam(installOptions, now);
+    // Keyed by a digest: the signed value is long and carries the install options.
+    await this.states.issue('slack', { state: digestOf(state), ttlMs: 600_000 });
+    return state;
+  }
+
+  async verifyStateParam(now: Date, state: string): Promise<InstallURLOptions> {
+    const options = await this.signed.verifyStateParam(now, state);
+    const used = await this.states.consume('slack', digestOf(state));
+    if (!used) throw new InvalidStateError('The state was already used or has expired; start the install again.');
+    return options;
+  }
+}
+
+const digestOf = (state: string) => createHmac('sha256', 'slack-state').update(state).digest('base64url');
+
 export function createInstaller(o: SlackOAuthOptions): InstallProvider {
   return new InstallProvider({
     clientId: o.clientId,
     clientSecret: o.clientSecret,
-    stateSecret: o.stateSecret,
+    stateStore: new SingleUseStateStore(o.stateSecret, o.states),
     installationStore: o.installationStore,
     directInstall: true,
     logger: o.slackLogger,
@@ -68,10 +112,10 @@ export function createInstaller(o: SlackOAuthOptions): InstallProvider {
 export function mountInstallRoutes(router: HttpRouter, installer: InstallProvider, o: SlackOAuthOptions): void {
   const redirectUri = `${o.publicUrl}/slack/oauth_redirect`;
   router.route('GET', '/slack/install', (req, res) =>
-    installer.handleInstallPath(req, res, {}, { scopes: BOT_SCOPES, redirectUri }),
+    installer.handleInstallPath(req, securePage(res), {}, { scopes: BOT_SCOPES, redirectUri }),
   );
   router.route('GET', '/slack/oauth_redirect', (req, res) =>
-    installer.handleCallback(req, res, {
+    installer.handleCallback(req, securePage(res), {
       // Runs before the installation is stored: the row needs its tenant.
       afterInstallation: async (installation) => {
         const key = installationKeyOf(installation);

@@ -1,20 +1,20 @@
 /**
- * The engine's ReplySink for Slack. A reply is one message (plus thread replies when it is long):
- * - native streaming (chat.startStream/appendStream/stopStream) when it is a thread reply and the
- *   workspace allows it; a workspace that refuses is remembered and gets the fallback after that;
- * - otherwise a placeholder (chat.postMessage) edited with chat.update at the engine's cadence.
- * Progress calls go through a client that rejects rate-limited calls at once: after a 429 the
- * progress edits are skipped until Retry-After has passed, and the final answer goes ahead
- * through the client with bounded retries.
+ * The ReplySink for Slack: it only posts, edits, streams and deletes (the core's ReplyStream
+ * paces and splits). working() starts a native stream (chat.startStream) when the reply is a
+ * thread reply and the workspace allows it (a workspace that refuses is remembered and gets the
+ * fallback after that), else posts a placeholder that chat.update edits; part 0 takes it over.
+ * Later parts are thread replies. Private notices go through postEphemeral, or a slash command's
+ * response_url; a public indicator is taken down first. Text is Markdown: chat.update and
+ * postMessage get it as mrkdwn, a stream gets it as is.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/logger.js';
-import { markdownToMrkdwn, splitMessage } from './mrkdwn.js';
-import type { FinishOptions, ReplySink } from '../../src/ports/reply.js';
+import { markdownToMrkdwn } from './mrkdwn.js';
+import { failureOf, platformError, ResponsePart, StreamPart, THINKING_TASK, UpdatePart, type Respond, type SlackWire } from './reply-parts.js';
+import type { NoticeOptions, ReplyLimits, ReplyPart, ReplySink } from '../../src/ports/reply.js';
 
 export const DEFAULT_MAX_MESSAGE_CHARS = 3500;
 const PLACEHOLDER = ':hourglass_flowing_sand: _Thinking…_';
-const THINKING_TASK = { type: 'task_update' as const, id: 'answer', title: 'Thinking…' };
 
 /** Remembers, per workspace, that native streaming was refused so later replies skip the try. */
 export class StreamingPolicy {
@@ -44,53 +44,47 @@ export interface SlackReplyTarget {
 }
 
 export interface SlackReplySinkOptions {
-  /** Bounded retries (it waits out a short Retry-After): placeholder and final answer. */
+  /** Bounded retries (it waits out a short Retry-After): placeholder and final writes. */
   client: WebClient;
-  /** Rejects rate-limited calls at once: progress edits. */
+  /** Rejects rate-limited calls at once: progress writes. */
   progressClient: WebClient;
   target: SlackReplyTarget;
   streaming: StreamingPolicy;
   /** Workspace key for StreamingPolicy (the installation key). */
   workspace: string;
   logger: Logger;
-  /** Slash commands: a response_url poster, used for ephemeral answers and where the bot is not in the channel. */
-  respond?: (message: { text: string; response_type: 'ephemeral' | 'in_channel' }) => Promise<unknown>;
-  /** Slash commands post nothing until there is text (the ack already told the user). */
+  /** Slash commands: a response_url poster, for private notices and where the bot is not in the channel. */
+  respond?: Respond;
+  /** Slash commands show nothing until there is text (the ack already told the user). */
   lazy?: boolean;
+  /** @defaultValue 3500 */
   maxMessageChars?: number;
+  /** @defaultValue 1000 */
   minUpdateIntervalMs?: number;
 }
 
-type Mode = 'idle' | 'stream' | 'update';
-
-const errorCode = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
-const platformError = (e: unknown): string | undefined =>
-  errorCode(e) === 'slack_webapi_platform_error' ? (e as { data?: { error?: string } }).data?.error : undefined;
-const retryAfterSec = (e: unknown): number => Number((e as { retryAfter?: number }).retryAfter ?? 1);
-
 export class SlackReplySink implements ReplySink {
-  readonly minUpdateIntervalMs: number;
-  private readonly limit: number;
-  private mode: Mode = 'idle';
-  private ts: string | undefined;
-  /** Stream mode: the prefix of the answer already appended to the stream. */
-  private streamed = '';
-  private progressPausedUntil = 0;
-  private progressBroken = false;
-  private finished = false;
+  readonly limits: ReplyLimits;
+  private readonly wire: SlackWire;
+  /** What working() put up, until part 0 or a notice takes it over. */
+  private indicator: StreamPart | UpdatePart | null = null;
+  /** The first message's ts: the thread later parts go into when the reply is top level. */
+  private firstTs: string | undefined;
+  /** The bot cannot post in this channel (a slash command where it is not a member): response_url only. */
+  private channelClosed = false;
 
   constructor(private readonly o: SlackReplySinkOptions) {
-    this.minUpdateIntervalMs = o.minUpdateIntervalMs ?? 1000;
-    this.limit = o.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS;
+    this.limits = { maxChars: o.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS, minUpdateIntervalMs: o.minUpdateIntervalMs ?? 1000 };
+    this.wire = { client: o.client, progressClient: o.progressClient, channel: o.target.channel, logger: o.logger };
   }
 
   /** The first message's ts, once posted. */
   get messageTs(): string | undefined {
-    return this.ts;
+    return this.firstTs;
   }
 
-  async start(): Promise<void> {
-    if (this.o.lazy || this.mode !== 'idle') return;
+  async working(): Promise<void> {
+    if (this.o.lazy || this.indicator || this.firstTs) return;
     const t = this.o.target;
     if (t.threadTs && this.o.streaming.allowed(this.o.workspace)) {
       try {
@@ -100,139 +94,85 @@ export class SlackReplySink implements ReplySink {
           ...(t.isDirect ? {} : { recipient_user_id: t.userId, recipient_team_id: t.teamId }),
           chunks: [{ ...THINKING_TASK, status: 'in_progress' }],
         });
-        if (res.ts) {
-          this.ts = res.ts;
-          this.mode = 'stream';
-          return;
-        }
+        if (res.ts) return void this.putUp(new StreamPart(this.wire, res.ts));
       } catch (e) {
-        const code = platformError(e);
         // A refusal (not_allowed, unknown_method, missing_scope...) holds for the workspace.
-        if (code) this.o.streaming.refuse(this.o.workspace);
-        this.o.logger.info({ err: code ?? errorCode(e) }, 'slack native streaming unavailable; using chat.update');
+        if (platformError(e)) this.o.streaming.refuse(this.o.workspace);
+        this.o.logger.info({ err: failureOf(e) }, 'slack native streaming unavailable; using chat.update');
       }
     }
-    await this.postPlaceholder(PLACEHOLDER);
-  }
-
-  async update(textSoFar: string): Promise<void> {
-    if (this.finished || this.progressBroken || !textSoFar) return;
-    if (Date.now() < this.progressPausedUntil) return;
-    if (this.mode === 'idle') {
-      // Lazy sinks post the first message with the first text.
-      await this.postPlaceholder(markdownToMrkdwn(splitMessage(textSoFar, this.limit)[0] ?? ''));
-      return;
-    }
     try {
-      if (this.mode === 'stream') await this.appendStream(textSoFar);
-      else await this.editProgress(textSoFar);
-    } catch (e) {
-      if (errorCode(e) === 'slack_webapi_rate_limited_error') {
-        this.progressPausedUntil = Date.now() + retryAfterSec(e) * 1000;
-        this.o.logger.warn({ retryAfter: retryAfterSec(e) }, 'slack rate-limited a progress edit; skipping edits');
-      } else {
-        this.progressBroken = true;
-        this.o.logger.warn({ err: platformError(e) ?? errorCode(e) }, 'slack progress edit failed; final answer only');
-      }
-    }
-  }
-
-  async finish(text: string, options: FinishOptions = {}): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    const body = text.trim() ? text : '_(no answer)_';
-    // Answers and the core's own notices are both Markdown.
-    const render = markdownToMrkdwn;
-    if (options.ephemeral) return this.finishEphemeral(render(body));
-    const parts =
-      this.mode === 'stream' && body.startsWith(this.streamed)
-        ? splitMessage(body, this.limit, this.streamed.length)
-        : splitMessage(body, this.limit);
-    const first = parts[0] ?? body;
-    if (this.mode === 'stream') await this.stopStream(first, options.kind === 'error', render);
-    else if (this.mode === 'update' && this.ts) await this.o.client.chat.update({ channel: this.o.target.channel, ts: this.ts, text: render(first) });
-    else await this.postFirst(render(first));
-    for (const part of parts.slice(1)) {
-      await this.o.client.chat.postMessage({ channel: this.o.target.channel, thread_ts: this.o.target.threadTs ?? this.ts, text: render(part) });
-    }
-  }
-
-  private async postPlaceholder(text: string): Promise<void> {
-    const t = this.o.target;
-    try {
-      const res = await this.o.client.chat.postMessage({ channel: t.channel, text, ...(t.threadTs ? { thread_ts: t.threadTs } : {}) });
-      this.ts = res.ts;
-      this.mode = 'update';
+      const ts = await this.post(PLACEHOLDER, 0);
+      this.putUp(new UpdatePart(this.wire, ts, { text: PLACEHOLDER, final: true }));
     } catch (e) {
       // A slash command in a channel the bot is not in: only response_url reaches it.
       if (!this.o.respond) throw e;
-      this.progressBroken = true;
+      this.channelClosed = true;
     }
   }
 
-  /** `text` is already rendered for Slack. */
-  private async postFirst(text: string): Promise<void> {
-    const t = this.o.target;
+  async open(index: number, text: string): Promise<ReplyPart> {
+    const adopted = index === 0 ? this.takeIndicator() : null;
+    if (adopted) return adopted.adopt(text);
+    if (this.channelClosed) return new ResponsePart(this.o.respond!);
     try {
-      const res = await this.o.client.chat.postMessage({ channel: t.channel, text, ...(t.threadTs ? { thread_ts: t.threadTs } : {}) });
-      this.ts = res.ts;
+      const ts = await this.post(markdownToMrkdwn(text), index);
+      return new UpdatePart(this.wire, ts, { text, final: true });
     } catch (e) {
       if (!this.o.respond) throw e;
-      await this.o.respond({ response_type: 'in_channel', text });
+      this.channelClosed = true;
+      return new ResponsePart(this.o.respond);
     }
   }
 
-  private async editProgress(textSoFar: string): Promise<void> {
-    if (!this.ts) return;
-    const [first] = splitMessage(textSoFar, this.limit);
-    await this.o.progressClient.chat.update({ channel: this.o.target.channel, ts: this.ts, text: `${markdownToMrkdwn(first ?? '')} …` });
-  }
-
-  private async appendStream(textSoFar: string): Promise<void> {
-    if (!this.ts || !textSoFar.startsWith(this.streamed)) return;
-    // Keep room under the limit so the final cut can still land on a word break.
-    const target = textSoFar.slice(0, Math.floor(this.limit * 0.9));
-    const delta = target.slice(this.streamed.length);
-    if (!delta) return;
-    await this.o.progressClient.chat.appendStream({ channel: this.o.target.channel, ts: this.ts, markdown_text: delta });
-    this.streamed = target;
-  }
-
-  private async stopStream(first: string, failed: boolean, render: (s: string) => string): Promise<void> {
-    const channel = this.o.target.channel;
-    const ts = this.ts!;
-    const continues = first.startsWith(this.streamed);
-    const rest = continues ? first.slice(this.streamed.length) : '';
-    try {
-      await this.o.client.chat.stopStream({
-        channel,
-        ts,
-        chunks: [
-          ...(rest ? [{ type: 'markdown_text' as const, text: rest }] : []),
-          { ...THINKING_TASK, title: failed ? 'Failed' : 'Done', status: failed ? 'error' : 'complete' },
-        ],
-      });
-      if (continues) return;
-    } catch (e) {
-      this.o.logger.warn({ err: platformError(e) ?? errorCode(e) }, 'slack chat.stopStream failed; replacing the message');
+  async notice(text: string, options: NoticeOptions): Promise<void> {
+    if (options.private) return this.noticePrivately(text);
+    const indicator = this.takeIndicator();
+    if (indicator) return indicator.close(text, options.kind);
+    if (!this.channelClosed) {
+      try {
+        await this.post(markdownToMrkdwn(text), this.firstTs ? 1 : 0);
+        return;
+      } catch (e) {
+        if (!this.o.respond) throw e;
+        this.channelClosed = true;
+      }
     }
-    // The answer does not extend what was streamed (e.g. an error after partial text): replace it.
-    await this.o.client.chat.update({ channel, ts, text: render(first) });
+    await this.o.respond!({ response_type: 'in_channel', text: markdownToMrkdwn(text) });
   }
 
-  /** `text` is already rendered for Slack. */
-  private async finishEphemeral(text: string): Promise<void> {
+  private async noticePrivately(text: string): Promise<void> {
     const t = this.o.target;
-    const mrkdwn = splitMessage(text, this.limit * 2)[0] ?? text;
-    // A public placeholder was posted before the answer turned out private: take it down.
-    if (this.ts) {
-      if (this.mode === 'stream') await this.o.client.chat.stopStream({ channel: t.channel, ts: this.ts }).catch(() => undefined);
-      await this.o.client.chat.delete({ channel: t.channel, ts: this.ts }).catch(() => undefined);
-    }
+    // A public indicator was put up before the reply turned out private: take it down.
+    await this.takeIndicator()
+      ?.remove()
+      .catch((e: unknown) => this.o.logger.warn({ err: failureOf(e) }, 'slack could not take down the working indicator'));
+    const mrkdwn = markdownToMrkdwn(text);
     if (this.o.respond) {
       await this.o.respond({ response_type: 'ephemeral', text: mrkdwn });
       return;
     }
     await this.o.client.chat.postEphemeral({ channel: t.channel, user: t.userId, text: mrkdwn, ...(t.threadTs ? { thread_ts: t.threadTs } : {}) });
+  }
+
+  private putUp(indicator: StreamPart | UpdatePart): void {
+    this.indicator = indicator;
+    this.firstTs = indicator.ts;
+  }
+
+  private takeIndicator(): StreamPart | UpdatePart | null {
+    const indicator = this.indicator;
+    this.indicator = null;
+    return indicator;
+  }
+
+  /** Posts message `index` of the reply (already mrkdwn): in the thread, or under the first message at top level. */
+  private async post(text: string, index: number): Promise<string> {
+    const t = this.o.target;
+    const thread = t.threadTs ?? (index > 0 ? this.firstTs : undefined);
+    const res = await this.o.client.chat.postMessage({ channel: t.channel, text, ...(thread ? { thread_ts: thread } : {}) });
+    if (!res.ts) throw new Error('slack chat.postMessage returned no ts');
+    this.firstTs ??= res.ts;
+    return res.ts;
   }
 }

@@ -1,5 +1,5 @@
 /** Who changed which setting: one row per admin change. */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, count, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditLog } from '../db/schema.js';
 import type { TenantScope } from '../ports/tenancy.js';
@@ -12,15 +12,22 @@ export class AuditLog implements AuditTrail {
     await this.db.insert(auditLog).values({ tenantId: scope.tenantId, actor, action, detail });
   }
 
-  async recent(scope: TenantScope, limit = 50, action?: string): Promise<AuditEntry[]> {
-    const where = action
-      ? and(eq(auditLog.tenantId, scope.tenantId), eq(auditLog.action, action))
-      : eq(auditLog.tenantId, scope.tenantId);
+  async recent(scope: TenantScope, limit = 50, action?: string, offset = 0): Promise<AuditEntry[]> {
     return this.db
       .select({ actor: auditLog.actor, action: auditLog.action, detail: auditLog.detail, createdAt: auditLog.createdAt })
       .from(auditLog)
-      .where(where)
+      .where(this.ofTenant(scope, action))
       .orderBy(desc(auditLog.id))
-      .limit(limit);
+      .limit(limit)
+      .offset(offset);
+  }
+
+  async count(scope: TenantScope, action?: string): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(auditLog).where(this.ofTenant(scope, action));
+    return Number(row?.n ?? 0);
+  }
+
+  private ofTenant(scope: TenantScope, action: string | undefined) {
+    return action ? and(eq(auditLog.tenantId, scope.tenantId), eq(auditLog.action, action)) : eq(auditLog.tenantId, scope.tenantId);
   }
 }

@@ -1,19 +1,18 @@
 /**
  * Answering a question: persist it, check the quota, wait for admission, retrieve, build the
- * prompt, stream from the backend into the sink, persist the answer and meter the tokens.
+ * prompt, stream from the backend into the reply, persist the answer and meter the tokens.
  */
 import type { Logger } from '../logger.js';
 import type { MetricRegistry } from '../metrics.js';
 import { citationLine } from './prompt-block.js';
 import { buildPrompt } from './prompt.js';
-import { ThrottledReply } from './reply-stream.js';
+import type { ReplyStream } from './reply/stream.js';
 import type { Tenant } from '../ports/tenancy.js';
 import type { ChannelSettings, ConversationStore, Persona, PersonaCatalog, StoredMessage, UsageLedger } from '../ports/stores.js';
 import { BusyError, type Admission } from '../ports/admission.js';
 import { LlmError, type LlmBackend } from '../ports/llm.js';
 import type { InboundMessage } from '../ports/messages.js';
 import type { KnowledgeBase, Passage } from '../ports/knowledge.js';
-import type { ReplySink } from '../ports/reply.js';
 import type { HandleOutcome } from '../ports/engine.js';
 import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
 import { outcome } from './outcome.js';
@@ -58,8 +57,8 @@ export class AskPipeline {
     this.metrics = new AnswerMetrics(deps.metrics);
   }
 
-  async answer(tenant: Tenant, msg: InboundMessage, question: string, settings: ChannelSettings, sink: ReplySink): Promise<HandleOutcome> {
-    const { memory, usage, admission, logger, options } = this.deps;
+  async answer(tenant: Tenant, msg: InboundMessage, question: string, settings: ChannelSettings, reply: ReplyStream): Promise<HandleOutcome> {
+    const { memory, usage, admission, options } = this.deps;
     const { metrics } = this;
     const started = performance.now();
     const key = { channelId: msg.channelId, threadId: msg.threadId };
@@ -89,25 +88,24 @@ export class AskPipeline {
         ErrorCode.QuotaExhausted,
         (v) => `This ${v.workspace} has used its ${limit} tokens for today. The allowance resets at midnight UTC.`,
       );
-      await sink.finish(quota.userText(vocabularies[msg.platform]), { kind: 'notice' });
+      await reply.finish(quota.userText(vocabularies[msg.platform]), { kind: 'notice' });
       return outcome('refused', true, quota.code);
     }
 
-    await sink.start();
-    const stream = new ThrottledReply(sink, logger);
+    await reply.start();
     let waitMs = 0;
     try {
       const { result, passages } = await admission.run(
         tenant,
         tenant.limits,
-        () => this.generate(tenant, question, persona, history, hasDocuments, stream, msg.signal),
+        () => this.generate(tenant, question, persona, history, hasDocuments, reply, msg.signal),
         (waited) => {
           waitMs = waited;
         },
       );
       const cite = citationLine(passages);
       const text = (result.text.trim() || EMPTY_ANSWER) + (cite ? `\n\n${cite}` : '');
-      await stream.finish(text, { kind: 'answer' });
+      await reply.finish(text, { kind: 'answer' });
       await Promise.all([
         memory.append(tenant, key, { role: 'assistant', userId: null, content: result.text, tokens: result.completionTokens }),
         usage.record(tenant, { requests: 1, promptTokens: result.promptTokens, completionTokens: result.completionTokens }),
@@ -126,7 +124,7 @@ export class AskPipeline {
         },
       };
     } catch (err) {
-      return this.fail(tenant, err, stream, vocabularies[msg.platform]);
+      return this.fail(tenant, err, reply, vocabularies[msg.platform]);
     }
   }
 
@@ -137,7 +135,7 @@ export class AskPipeline {
     persona: Persona,
     history: StoredMessage[],
     withKnowledge: boolean,
-    stream: ThrottledReply,
+    reply: ReplyStream,
     signal?: AbortSignal,
   ) {
     const { backend, options } = this.deps;
@@ -154,7 +152,7 @@ export class AskPipeline {
       },
       (delta) => {
         text += delta;
-        stream.push(text);
+        reply.update(text);
       },
     );
     return { result, passages };
@@ -193,7 +191,7 @@ export class AskPipeline {
     }
   }
 
-  private async fail(tenant: Tenant, err: unknown, stream: ThrottledReply, words: Vocabulary): Promise<HandleOutcome> {
+  private async fail(tenant: Tenant, err: unknown, reply: ReplyStream, words: Vocabulary): Promise<HandleOutcome> {
     const { logger, usage } = this.deps;
     const error = asBotError(err);
     if (err instanceof BusyError) {
@@ -204,7 +202,7 @@ export class AskPipeline {
       // Counted by the engine (bot_errors_total) from the outcome.
       logger.error({ err, tenantId: tenant.tenantId }, 'answer failed');
     }
-    await stream.finish(error.userText(words), { kind: error.expected ? 'notice' : 'error' });
+    await reply.finish(error.userText(words), { kind: error.expected ? 'notice' : 'error' });
     return outcome(error.expected ? 'refused' : 'failed', true, error.code);
   }
 }

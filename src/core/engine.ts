@@ -10,7 +10,9 @@ import type { InboundMessage } from '../ports/messages.js';
 import type { ReplySink } from '../ports/reply.js';
 import type { ChannelSettingsStore, ConversationStore, DeliveryDedupe, TenantDirectory } from '../ports/stores.js';
 import type { Tenant } from '../ports/tenancy.js';
-import { parseCommand, stripPrefix, type Command } from './commands/grammar.js';
+import { hasCommandPrefix, readCommand } from './commands/read-command.js';
+import type { Command } from './commands/registry.js';
+import { ReplyStream } from './reply/stream.js';
 import type { CommandHandlers } from './commands/handlers.js';
 import type { AskPipeline } from './ask.js';
 import { outcome } from './outcome.js';
@@ -41,13 +43,15 @@ export class Engine implements MessageHandler {
 
   async handle(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
     const started = performance.now();
-    const result = await this.route(msg, sink).catch(async (err: unknown) => {
+    // One reply object per message: whatever path answers, it finishes exactly once.
+    const reply = new ReplyStream(sink, this.deps.logger);
+    const result = await this.route(msg, reply).catch(async (err: unknown) => {
       const error = asBotError(err);
       // A refusal is a decision, logged once below; a fault gets its stack here.
       if (!error.expected) {
         this.deps.logger.error({ platform: msg.platform, tenant: msg.tenantExternalId, code: error.code, err }, 'message handling failed');
       }
-      const replied = await sink
+      const replied = await reply
         .finish(error.userText(vocabularies[msg.platform]), { kind: error.expected ? 'notice' : 'error', ephemeral: error.expected })
         .then(() => true)
         .catch(() => false);
@@ -76,7 +80,7 @@ export class Engine implements MessageHandler {
     else this.deps.logger.info(line, 'message handled');
   }
 
-  private async route(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
+  private async route(msg: InboundMessage, reply: ReplyStream): Promise<HandleOutcome> {
     const { dedupe, tenants, channels, logger } = this.deps;
     const words = vocabularies[msg.platform];
     // Independent round trips go together: each sequential one adds to every answer's latency.
@@ -98,7 +102,7 @@ export class Engine implements MessageHandler {
       logger.info({ tenantId: tenant.tenantId, status: tenant.status }, 'message for an inactive tenant ignored');
       // An uninstalled app cannot post; a disabled tenant is told why, once asked directly.
       if (tenant.status === 'disabled' && msg.addressed) {
-        await sink.finish(new BotError(ErrorCode.TenantDisabled).userText(words), { kind: 'notice' });
+        await reply.finish(new BotError(ErrorCode.TenantDisabled).userText(words), { kind: 'notice' });
         return outcome('tenant_inactive', true, ErrorCode.TenantDisabled);
       }
       return outcome('tenant_inactive', false);
@@ -112,41 +116,39 @@ export class Engine implements MessageHandler {
       }
     }
     const command = this.commandOf(msg);
-    if (command && command.type !== 'ask') {
-      await this.deps.commands.run(tenant, msg, command, sink);
+    if (command && command.id !== 'ask') {
+      const answer = await this.deps.commands.run(tenant, msg, command);
+      await reply.finish(answer.text, { kind: 'notice', ephemeral: answer.private });
       return outcome('command', true);
     }
 
     const settings = await channels.get(tenant, msg.channelId);
-    const question = command?.type === 'ask' ? command.question : msg.text.trim();
+    const question = command?.id === 'ask' ? command.args.question : msg.text.trim();
     if (!question) return outcome('ignored', false);
     if (settings.mode === 'off' && !msg.isDirect) {
       // Explicit requests learn why nothing happens; ambient chatter stays quiet.
       if (!msg.addressed) return outcome('ignored', false);
-      await sink.finish(new BotError(ErrorCode.ChannelOff).userText(words), { kind: 'notice', ephemeral: true });
+      await reply.finish(new BotError(ErrorCode.ChannelOff).userText(words), { kind: 'notice', ephemeral: true });
       return outcome('ignored', true, ErrorCode.ChannelOff);
     }
     if (!this.shouldAnswer(msg, settings.mode)) return outcome('ignored', false);
     this.checkLength(question);
-    return this.deps.ask.answer(tenant as Tenant, msg, question, settings, sink);
+    return this.deps.ask.answer(tenant as Tenant, msg, question, settings, reply);
   }
 
   /** A question past MAX_QUESTION_CHARS is refused before it is stored or reaches the model. */
   private checkLength(question: string): void {
     const max = this.deps.maxQuestionChars;
     if (max === undefined || question.length <= max) return;
-    const n = (v: number) => v.toLocaleString('en-US');
-    throw new BotError(
-      ErrorCode.QuestionTooLong,
-      `That question is ${n(question.length)} characters long; I can take at most ${n(max)}. Please shorten it.`,
-    );
+    // The intake may have cut the text to one character past the limit: say the limit, not the length.
+    throw new BotError(ErrorCode.QuestionTooLong, `That question is longer than the ${max.toLocaleString('en-US')} characters I can take. Please shorten it.`);
   }
 
   /** A command, a question, or null for chatter that is not addressed to the bot. Throws a BotError for bad syntax. */
   private commandOf(msg: InboundMessage): Command | null {
-    const isCommandLine = msg.kind === 'command' || /^\/llm\b/i.test(msg.text.trim());
-    if (!isCommandLine && !msg.addressed) return null;
-    return parseCommand(isCommandLine ? msg.text : stripPrefix(msg.text));
+    const commandLine = msg.kind === 'command' || hasCommandPrefix(msg.text);
+    if (!commandLine && !msg.addressed) return null;
+    return readCommand(msg.text, { commandLine });
   }
 
   private shouldAnswer(msg: InboundMessage, mode: 'mention' | 'all' | 'off'): boolean {

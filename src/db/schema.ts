@@ -70,6 +70,42 @@ export const installations = pgTable(
   ],
 );
 
+/**
+ * Slack user tokens of users other than the last installer (a user-scope install by another
+ * member). Sealed like installations; one row per (installation, user).
+ */
+export const installationUsers = pgTable(
+  'installation_users',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    installationKey: text('installation_key').notNull(),
+    userId: text('user_id').notNull(),
+    keyId: text('key_id').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.installationKey, t.userId] }), index('installation_users_tenant_idx').on(t.tenantId)],
+);
+
+/**
+ * OAuth `state` values handed out by an install page and not used yet: a callback consumes its
+ * state (delete ... returning), so a state works once, on any instance. Not tenant data: the
+ * tenant does not exist before the install completes.
+ */
+export const oauthStates = pgTable(
+  'oauth_states',
+  {
+    state: text('state').primaryKey(),
+    platform: text('platform').notNull(),
+    /** What the install page decided (Slack's InstallURLOptions); returned when the state is used. */
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('oauth_states_expiry_idx').on(t.expiresAt)],
+);
+
 export const personas = pgTable(
   'personas',
   {
@@ -186,3 +222,47 @@ export const documents = pgTable(
   },
   (t) => [uniqueIndex('documents_tenant_title_uq').on(t.tenantId, t.title)],
 );
+
+/**
+ * Answer jobs (src/ports/jobs.ts): one row per accepted delivery, from the ack to the answer.
+ * (platform, event_id) is unique, so a retried delivery finds its job. Secrets the reply needs
+ * (a Discord interaction token) are sealed like installation tokens.
+ */
+export const answerJobs = pgTable(
+  'answer_jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    platform: text('platform').notNull(),
+    eventId: text('event_id').notNull(),
+    channelId: text('channel_id').notNull(),
+    /** '' for the channel's own timeline. */
+    threadId: text('thread_id').notNull().default(''),
+    userId: text('user_id').notNull(),
+    state: text('state').notNull().default('received'),
+    /** The message text as received (capped at MAX_QUESTION_CHARS + 1: a longer one is refused, never kept whole). */
+    text: text('text').notNull().default(''),
+    delivery: jsonb('delivery').$type<Record<string, unknown>>().notNull(),
+    secretsKeyId: text('secrets_key_id'),
+    secrets: text('secrets'),
+    reply: jsonb('reply').$type<unknown[]>().notNull().default([]),
+    questionId: bigint('question_id', { mode: 'number' }),
+    attempts: integer('attempts').notNull().default(0),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    progressTokens: integer('progress_tokens').notNull().default(0),
+    outcomeCode: text('outcome_code'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('answer_jobs_delivery_uq').on(t.platform, t.eventId),
+    index('answer_jobs_lease_idx').on(t.leaseExpiresAt).where(sql`${t.state} in ('received', 'waiting', 'answering')`),
+    index('answer_jobs_conversation_idx').on(t.tenantId, t.channelId, t.threadId, t.createdAt),
+    index('answer_jobs_finished_idx').on(t.finishedAt),
+  ],
+);
+

@@ -9,11 +9,9 @@ import { personas } from '../db/schema.js';
 import { builtinPersonas } from './builtins.js';
 import { BotError, ErrorCode } from '../ports/errors.js';
 import type { TenantScope } from '../ports/tenancy.js';
-import type { Persona, PersonaCatalog, PersonaInput } from '../ports/stores.js';
+import { personaLimits, type Persona, type PersonaCatalog, type PersonaInput } from '../ports/stores.js';
 
-export const PERSONA_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,99}(:[A-Za-z0-9._-]{1,64})?$/;
-export const MAX_SYSTEM_PROMPT = 4000;
 const MAX_PERSONAS_PER_TENANT = 50;
 
 /** Checks that a model exists on the backend; injected so the store stays testable. */
@@ -130,18 +128,19 @@ export class PersonaStore implements PersonaCatalog {
   }
 
   private async validate(p: PersonaInput): Promise<void> {
-    if (!PERSONA_NAME.test(p.name)) {
-      throw new BotError(ErrorCode.InvalidInput, 'A persona name is 1–32 characters: lowercase letters, digits, "-" or "_".');
+    const { name, systemPrompt, temperature, maxTokens } = personaLimits;
+    if (!name.pattern.test(p.name)) {
+      throw new BotError(ErrorCode.InvalidInput, `A persona name is ${name.rule}.`);
     }
     const prompt = p.systemPrompt.trim();
-    if (prompt.length < 1 || prompt.length > MAX_SYSTEM_PROMPT) {
-      throw new BotError(ErrorCode.InvalidInput, `A system prompt is 1–${MAX_SYSTEM_PROMPT} characters.`);
+    if (prompt.length < 1 || prompt.length > systemPrompt.maxLength) {
+      throw new BotError(ErrorCode.InvalidInput, `A system prompt is 1–${systemPrompt.maxLength} characters.`);
     }
-    if (p.temperature != null && !(p.temperature >= 0 && p.temperature <= 2)) {
-      throw new BotError(ErrorCode.InvalidInput, 'Temperature must be between 0 and 2.');
+    if (p.temperature != null && !(p.temperature >= temperature.min && p.temperature <= temperature.max)) {
+      throw new BotError(ErrorCode.InvalidInput, `Temperature must be between ${temperature.min} and ${temperature.max}.`);
     }
-    if (p.maxTokens != null && !(Number.isInteger(p.maxTokens) && p.maxTokens >= 16 && p.maxTokens <= 8192)) {
-      throw new BotError(ErrorCode.InvalidInput, 'Max tokens must be a whole number from 16 to 8192.');
+    if (p.maxTokens != null && !(Number.isInteger(p.maxTokens) && p.maxTokens >= maxTokens.min && p.maxTokens <= maxTokens.max)) {
+      throw new BotError(ErrorCode.InvalidInput, `Max tokens must be a whole number from ${maxTokens.min} to ${maxTokens.max}.`);
     }
     if (p.model != null) {
       if (!MODEL_NAME.test(p.model)) throw new BotError(ErrorCode.InvalidInput, `"${p.model}" is not a valid model name.`);

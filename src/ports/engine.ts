@@ -43,6 +43,33 @@ export interface HandleOutcome {
   answer?: AnswerDetails;
 }
 
+/**
+ * What a message run as an answer job reports while it runs, and what an earlier attempt of the
+ * same job already did (so a resumed attempt does not store the question twice).
+ */
+export interface AnswerProgress {
+  /** The question as an earlier attempt stored it (messages.id): not stored again. */
+  questionId?: number;
+  questionStored?(id: number): void;
+  /** The question waits for a backend slot. */
+  waiting?(): void;
+  /** The backend is generating the answer. */
+  answering?(): void;
+  /** Tokens generated so far in this attempt (metered if the process dies before the end). */
+  tokens?(generated: number): void;
+}
+
 export interface MessageHandler {
-  handle(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome>;
+  handle(msg: InboundMessage, sink: ReplySink, progress?: AnswerProgress): Promise<HandleOutcome>;
+}
+
+/**
+ * The abort reason of a message that must be handed back unfinished (the instance is shutting
+ * down, or its lease was lost): the reply is left as it is, for whoever resumes the job.
+ */
+export class AnswerInterrupted extends Error {
+  constructor(readonly why: 'shutdown' | 'lease_lost') {
+    super(`answer interrupted: ${why}`);
+    this.name = 'AnswerInterrupted';
+  }
 }

@@ -1,24 +1,60 @@
 /**
- * The ReplySink port: what an adapter gives the engine for one reply.
+ * The ReplySink port: what a platform offers for one reply. It only posts, edits, streams and
+ * removes messages. Throttling, splitting and "finish exactly once" belong to the core's
+ * ReplyStream (src/core/reply/stream.ts), which drives a sink; the contract every sink must keep
+ * is test/contracts/reply-sink.ts.
+ *
+ * Errors a sink throws are logged by the core, so they must not carry message text or tokens.
  */
 
-export interface FinishOptions {
-  /** Visible only to the caller where the platform allows it (settings answers). */
-  ephemeral?: boolean;
-  /** 'error' lets a sink style a failure (the placeholder becomes the error text). */
-  kind?: 'answer' | 'notice' | 'error';
+export type ReplyKind = 'answer' | 'notice' | 'error';
+
+export interface ReplyLimits {
+  /** Longest text one message may hold on this platform. */
+  maxChars: number;
+  /** Smallest gap between two updates of one message this platform tolerates. */
+  minUpdateIntervalMs: number;
+}
+
+/** One message of a reply (the first, or a continuation of a long answer). */
+export interface ReplyPart {
+  /** Shows `text` as this message's whole content so far (an edit, or the new tail of a stream). */
+  update(text: string): Promise<void>;
+  /** This message's final content; the part is never touched again. */
+  close(text: string, kind: ReplyKind): Promise<void>;
+  /** Takes the message down (a reply that ended shorter than it streamed). */
+  remove(): Promise<void>;
+}
+
+export interface NoticeOptions {
+  /** Only the caller should see it (settings answers, refusals): ephemeral where the platform can. */
+  private: boolean;
+  kind: ReplyKind;
+}
+
+export interface ReplySink {
+  readonly limits: ReplyLimits;
+  /**
+   * Shows that the bot is on it before there is any text (a placeholder, a deferral, a status).
+   * The core calls it at most once, and only for replies that take time.
+   */
+  working(): Promise<void>;
+  /** Opens message `index` of the reply (0 = the first) showing `text`; part 0 takes over whatever working() showed. */
+  open(index: number, text: string): Promise<ReplyPart>;
+  /**
+   * A reply that is a notice rather than an answer, one message per call (the core splits a long
+   * one into several calls); the first replaces whatever working() showed.
+   */
+  notice(text: string, options: NoticeOptions): Promise<void>;
 }
 
 /**
- * Given by an adapter to the engine for one reply. The engine calls start() once, then
- * update() with the whole text so far (already throttled to `minUpdateIntervalMs`), then
- * finish() exactly once. A sink splits text past its platform's limit.
+ * Thrown by a progress write (`open` or `update`) that the platform refused for its rate limit.
+ * The Retry-After is wire knowledge; pacing is the core's, so it sends no progress before then.
  */
-export interface ReplySink {
-  /** Smallest gap between two update() calls this platform tolerates for one message. */
-  readonly minUpdateIntervalMs: number;
-  /** Post a placeholder (or defer) so the user sees the bot is on it. */
-  start(): Promise<void>;
-  update(textSoFar: string): Promise<void>;
-  finish(text: string, options?: FinishOptions): Promise<void>;
+export class ReplyRateLimited extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`rate-limited; retry after ${Math.round(retryAfterMs)} ms`);
+    this.name = 'ReplyRateLimited';
+  }
 }

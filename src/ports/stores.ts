@@ -22,6 +22,12 @@ export interface ChannelSettings {
   retrieval: boolean;
 }
 
+/** The one set of channel limits: the command grammar, the Discord options and the store use it. */
+export const channelLimits = {
+  /** Earlier messages remembered in a channel (`channel memory <messages>`). */
+  memoryMessages: { min: 0, max: 100 },
+} as const;
+
 export interface ChannelSettingsStore {
   get(scope: TenantScope, channelId: string): Promise<ChannelSettings>;
   set(scope: TenantScope, channelId: string, patch: Partial<ChannelSettings>): Promise<ChannelSettings>;
@@ -78,6 +84,21 @@ export interface PersonaInput {
   maxTokens?: number | null;
 }
 
+/**
+ * The one set of persona limits: the command grammar, the Discord options and the persona store
+ * all read them here, so a name or a prompt accepted on one platform is accepted on every one.
+ */
+export const personaLimits = {
+  name: {
+    pattern: /^[a-z0-9][a-z0-9_-]{0,31}$/,
+    maxLength: 32,
+    rule: '1–32 characters: lowercase letters, digits, "-" or "_"',
+  },
+  systemPrompt: { maxLength: 4000 },
+  temperature: { min: 0, max: 2 },
+  maxTokens: { min: 16, max: 8192 },
+} as const;
+
 export interface PersonaCatalog {
   /** Built-ins first, then the tenant's own, by name. */
   list(scope: TenantScope): Promise<Persona[]>;
@@ -117,7 +138,10 @@ export interface AuditEntry {
 
 export interface AuditTrail {
   record(scope: TenantScope, actor: string, action: string, detail?: Record<string, unknown>): Promise<void>;
-  recent(scope: TenantScope, limit?: number, action?: string): Promise<AuditEntry[]>;
+  /** Newest first; `offset` skips that many of the newest (paging). */
+  recent(scope: TenantScope, limit?: number, action?: string, offset?: number): Promise<AuditEntry[]>;
+  /** How many entries the tenant has (of one action, when given). */
+  count(scope: TenantScope, action?: string): Promise<number>;
 }
 
 /** Platform delivery ids already accepted, so a retried delivery never answers twice. */

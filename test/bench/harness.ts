@@ -8,7 +8,7 @@ import type { AnswerTimings } from '../../src/core/ask.js';
 import type { Engine } from '../../src/core/engine.js';
 import type { HandleOutcome } from '../../src/ports/engine.js';
 import type { ChatRequest, ChatResult, LlmBackend } from '../../src/ports/llm.js';
-import type { FinishOptions, ReplySink } from '../../src/ports/reply.js';
+import type { ReplyLimits, ReplyPart, ReplySink } from '../../src/ports/reply.js';
 import type { InboundMessage } from '../../src/ports/messages.js';
 
 /** Everything measured about one message; times are performance.now() milliseconds. */
@@ -19,7 +19,7 @@ export interface MessageRecord {
   sentAt: number;
   doneAt?: number;
   outcome?: HandleOutcome['status'];
-  /** sink.start(): the engine is past dedupe, tenant, settings, persisting and the quota check. */
+  /** sink.working(): the engine is past dedupe, tenant, settings, persisting and the quota check. */
   sinkStartAt?: number;
   /** Inside the backend decorator: the chat call itself. */
   backendStartAt?: number;
@@ -81,17 +81,25 @@ export class RecordingBackend implements LlmBackend {
 
 /** A console-like sink: no I/O, just timestamps, with a realistic update cadence. */
 class RecordingSink implements ReplySink {
+  readonly limits: ReplyLimits;
   constructor(
     private readonly rec: MessageRecord,
-    readonly minUpdateIntervalMs: number,
-  ) {}
-  async start(): Promise<void> {
+    minUpdateIntervalMs: number,
+  ) {
+    this.limits = { maxChars: Number.POSITIVE_INFINITY, minUpdateIntervalMs };
+  }
+  async working(): Promise<void> {
     this.rec.sinkStartAt = performance.now();
   }
-  async update(): Promise<void> {
+  async open(): Promise<ReplyPart> {
     this.rec.updates += 1;
+    return {
+      update: async () => void (this.rec.updates += 1),
+      close: async () => void (this.rec.finishAt = performance.now()),
+      remove: async () => {},
+    };
   }
-  async finish(_text: string, _options?: FinishOptions): Promise<void> {
+  async notice(): Promise<void> {
     this.rec.finishAt = performance.now();
   }
 }

@@ -133,7 +133,14 @@ export async function handleRest(s: FakeDiscordState, req: IncomingMessage, res:
     const content: string | undefined = body?.content;
     if (content !== undefined && content.length > 2000) return tooLong(res);
     if (method === 'POST' && !m[3]) {
-      const msg: MessageRecord = { id: snowflake(), channel_id: it.original!.channel_id, author: userPayload(s.bot), content: content ?? '', flags: Number(body?.flags ?? 0), edits: 0, history: [content ?? ''], webhook_id: s.applicationId };
+      // Discord: a follow-up sent while the deferred reply still "thinks" resolves that reply
+      // instead, keeping its visibility (the follow-up's own ephemeral flag is ignored).
+      if (it.original && it.original.flags & 128) {
+        s.edit(it.original, content ?? '');
+        it.original.flags &= ~128;
+        return json(res, 200, messagePayload(it.original));
+      }
+      const msg: MessageRecord = { id: snowflake(), channel_id: s.interactionChannel.get(it.token)!, author: userPayload(s.bot), content: content ?? '', flags: Number(body?.flags ?? 0), edits: 0, history: [content ?? ''], webhook_id: s.applicationId };
       it.followUps.push(msg);
       return json(res, 200, messagePayload(msg));
     }
@@ -170,6 +177,11 @@ export async function handleRest(s: FakeDiscordState, req: IncomingMessage, res:
       if (msg.author.id !== s.bot.id) return json(res, 403, { message: 'Cannot edit a message authored by another user', code: 50005 });
       s.edit(msg, content);
       return json(res, 200, messagePayload(msg));
+    }
+    if (method === 'DELETE') {
+      if (msg.author.id !== s.bot.id) return json(res, 403, { message: 'Missing Permissions', code: 50013 });
+      s.messages.set(channelId, (s.messages.get(channelId) ?? []).filter((x) => x !== msg));
+      return json(res, 204, undefined);
     }
   }
 

@@ -13,8 +13,9 @@
  * PUT|GET /applications/{app}/commands and /applications/{app}/guilds/{guild}/commands (validated
  * like Discord: names, descriptions, option order and nesting), POST
  * /interactions/{id}/{token}/callback (within 3 s of dispatch, once), PATCH|DELETE
- * /webhooks/{app}/{token}/messages/{@original|id}, POST /webhooks/{app}/{token},
- * POST /channels/{id}/messages, PATCH /channels/{id}/messages/{id}, GET /channels/{id}/messages,
+ * /webhooks/{app}/{token}/messages/{@original|id}, POST /webhooks/{app}/{token} (while the
+ * deferred reply still "thinks", it resolves that reply, as Discord does), POST
+ * /channels/{id}/messages, PATCH|DELETE /channels/{id}/messages/{id}, GET /channels/{id}/messages,
  * POST /oauth2/token, and attachment downloads at /attachments/{id}/{filename}.
  * Message content longer than 2,000 characters is refused with Discord's 400 (code 50035).
  * `rateLimitNext(pattern)` answers the next matching request with a 429 and retry_after.

@@ -3,7 +3,18 @@
  * secret, as Slack signs them) and payloads shaped like the ones Slack sends.
  */
 import { createHmac } from 'node:crypto';
-import type { FakeSlack, FakeWorkspace } from './slack-api.js';
+
+/** What a payload needs of a fake workspace (structural, so this file and the fake do not import each other). */
+interface FakeWorkspace {
+  teamId: string;
+  teamName: string;
+  enterpriseId?: string;
+  botUserId: string;
+  isEnterpriseInstall?: boolean;
+}
+interface FakeSlack {
+  responseUrl(id: string): string;
+}
 
 export function slackSignature(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;

@@ -7,30 +7,48 @@ import { loadConfig } from '../../src/config.js';
 import { createCore, type Core, type CreateCoreOptions } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { Database } from '../../src/db/client.js';
-import type { FinishOptions, ReplySink } from '../../src/ports/reply.js';
+import type { NoticeOptions, ReplyLimits, ReplyPart, ReplySink } from '../../src/ports/reply.js';
+import type { FinishOptions } from '../../src/core/reply/stream.js';
 import type { InboundMessage } from '../../src/ports/messages.js';
 import type { HandleOutcome } from '../../src/ports/engine.js';
 
+/**
+ * A ReplySink that keeps what the engine sent: the working indicator, every progress text, and
+ * the final reply (its closed parts joined, or the notice) with how it ended. Its limit is large
+ * enough that an engine test's reply is one message.
+ */
 export class RecordingSink implements ReplySink {
-  readonly minUpdateIntervalMs: number;
+  readonly limits: ReplyLimits;
   started = 0;
   updates: string[] = [];
   final: string | null = null;
   finishOptions: FinishOptions | undefined;
   finishCount = 0;
+  private readonly closed: string[] = [];
 
-  constructor(minUpdateIntervalMs = 10) {
-    this.minUpdateIntervalMs = minUpdateIntervalMs;
+  constructor(minUpdateIntervalMs = 10, maxChars = 1_000_000) {
+    this.limits = { maxChars, minUpdateIntervalMs };
   }
-  async start() {
+  async working() {
     this.started++;
   }
-  async update(text: string) {
+  async open(index: number, text: string): Promise<ReplyPart> {
     this.updates.push(text);
+    return {
+      update: async (t) => void this.updates.push(t),
+      close: async (t, kind) => {
+        this.closed[index] = t;
+        this.final = this.closed.join('\n');
+        // One finished reply, however many messages it took.
+        if (index === 0) this.finishCount++;
+        this.finishOptions = { kind };
+      },
+      remove: async () => {},
+    };
   }
-  async finish(text: string, options?: FinishOptions) {
+  async notice(text: string, options: NoticeOptions) {
     this.final = text;
-    this.finishOptions = options;
+    this.finishOptions = { kind: options.kind, ephemeral: options.private };
     this.finishCount++;
   }
 }

@@ -1,0 +1,162 @@
+/**
+ * The messages one Slack reply is made of, each a ReplyPart the core's ReplyStream drives:
+ * - StreamPart: a native stream (chat.startStream by working()); text is appended as it grows
+ *   and chat.stopStream ends it; a final text that does not extend what was appended stops the
+ *   stream and replaces the text with chat.update;
+ * - UpdatePart: an ordinary message (a placeholder or a posted part) edited with chat.update,
+ *   progress marked with a trailing " …";
+ * - ResponsePart: a slash command where the bot is not in the channel can only answer through
+ *   response_url, which cannot be edited: it posts once, when closed.
+ * Progress writes go through a client that rejects rate-limited calls at once; a 429 becomes
+ * ReplyRateLimited so the core waits out Retry-After. Final writes use the client that retries.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../../src/logger.js';
+import { ReplyRateLimited, type ReplyKind, type ReplyPart } from '../../src/ports/reply.js';
+import { markdownToMrkdwn } from './mrkdwn.js';
+
+export const THINKING_TASK = { type: 'task_update' as const, id: 'answer', title: 'Thinking…' };
+const PROGRESS_MARK = ' …';
+
+export interface SlackWire {
+  /** Bounded retries (it waits out a short Retry-After): final writes. */
+  client: WebClient;
+  /** Rejects rate-limited calls at once: progress writes. */
+  progressClient: WebClient;
+  channel: string;
+  logger: Logger;
+}
+
+export type Respond = (message: { text: string; response_type: 'ephemeral' | 'in_channel' }) => Promise<unknown>;
+
+const errorCode = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
+export const platformError = (e: unknown): string | undefined =>
+  errorCode(e) === 'slack_webapi_platform_error' ? (e as { data?: { error?: string } }).data?.error : undefined;
+export const failureOf = (e: unknown): string | undefined => platformError(e) ?? errorCode(e);
+
+/** A progress call; a 429 becomes ReplyRateLimited (the core pauses progress for Retry-After). */
+async function progress<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (errorCode(e) !== 'slack_webapi_rate_limited_error') throw e;
+    throw new ReplyRateLimited(Number((e as { retryAfter?: number }).retryAfter ?? 1) * 1000);
+  }
+}
+
+/** Shared by the parts that adopt a message working() put up: the message exists whatever its first write does. */
+abstract class SlackPart implements ReplyPart {
+  private pausedUntil = 0;
+
+  constructor(
+    protected readonly wire: SlackWire,
+    readonly ts: string,
+  ) {}
+
+  abstract update(text: string): Promise<void>;
+  abstract close(text: string, kind: ReplyKind): Promise<void>;
+  abstract remove(): Promise<void>;
+
+  /**
+   * The first text of an adopted message. A failure is not the end of the part (the message is
+   * there; close() writes the final text), so it is logged, and a 429 holds back later progress.
+   */
+  async adopt(text: string): Promise<this> {
+    try {
+      await this.update(text);
+    } catch (e) {
+      if (e instanceof ReplyRateLimited) this.pausedUntil = Date.now() + e.retryAfterMs;
+      this.wire.logger.warn({ err: e instanceof ReplyRateLimited ? 'rate_limited' : failureOf(e) }, 'slack progress write failed');
+    }
+    return this;
+  }
+
+  /** Throws ReplyRateLimited while an earlier 429 still holds, without calling Slack. */
+  protected checkPause(): void {
+    const left = this.pausedUntil - Date.now();
+    if (left > 0) throw new ReplyRateLimited(left);
+  }
+}
+
+export class StreamPart extends SlackPart {
+  /** The text already appended to the stream. */
+  private appended = '';
+
+  async update(text: string): Promise<void> {
+    this.checkPause();
+    // Appended text cannot be taken back: a text that does not extend it waits for close().
+    if (!text.startsWith(this.appended) || text === this.appended) return;
+    const delta = text.slice(this.appended.length);
+    await progress(() => this.wire.progressClient.chat.appendStream({ channel: this.wire.channel, ts: this.ts, markdown_text: delta }));
+    this.appended = text;
+  }
+
+  async close(text: string, kind: ReplyKind): Promise<void> {
+    const { client, channel } = this.wire;
+    const continues = text.startsWith(this.appended);
+    const rest = continues ? text.slice(this.appended.length) : '';
+    const failed = kind === 'error';
+    try {
+      await client.chat.stopStream({
+        channel,
+        ts: this.ts,
+        chunks: [
+          ...(rest ? [{ type: 'markdown_text' as const, text: rest }] : []),
+          { ...THINKING_TASK, title: failed ? 'Failed' : 'Done', status: failed ? ('error' as const) : ('complete' as const) },
+        ],
+      });
+      if (continues) return;
+    } catch (e) {
+      this.wire.logger.warn({ err: failureOf(e) }, 'slack chat.stopStream failed; replacing the message');
+    }
+    await client.chat.update({ channel, ts: this.ts, text: markdownToMrkdwn(text) });
+  }
+
+  async remove(): Promise<void> {
+    const { client, channel } = this.wire;
+    await client.chat.stopStream({ channel, ts: this.ts }).catch((e: unknown) => this.wire.logger.warn({ err: failureOf(e) }, 'slack chat.stopStream failed'));
+    await client.chat.delete({ channel, ts: this.ts });
+  }
+}
+
+export class UpdatePart extends SlackPart {
+  /** What the message shows now, and whether that is a final text (no progress mark). */
+  private shown: { text: string; final: boolean };
+
+  constructor(wire: SlackWire, ts: string, shown: { text: string; final: boolean }) {
+    super(wire, ts);
+    this.shown = shown;
+  }
+
+  async update(text: string): Promise<void> {
+    this.checkPause();
+    if (text === this.shown.text) return;
+    const { progressClient, channel } = this.wire;
+    await progress(() => progressClient.chat.update({ channel, ts: this.ts, text: `${markdownToMrkdwn(text)}${PROGRESS_MARK}` }));
+    this.shown = { text, final: false };
+  }
+
+  async close(text: string): Promise<void> {
+    if (text === this.shown.text && this.shown.final) return;
+    await this.wire.client.chat.update({ channel: this.wire.channel, ts: this.ts, text: markdownToMrkdwn(text) });
+    this.shown = { text, final: true };
+  }
+
+  async remove(): Promise<void> {
+    await this.wire.client.chat.delete({ channel: this.wire.channel, ts: this.ts });
+  }
+}
+
+export class ResponsePart implements ReplyPart {
+  constructor(private readonly respond: Respond) {}
+
+  /** Nothing to show until close(): a response_url message cannot be edited. */
+  async update(): Promise<void> {}
+
+  async close(text: string): Promise<void> {
+    await this.respond({ response_type: 'in_channel', text: markdownToMrkdwn(text) });
+  }
+
+  /** Nothing was posted before close(). */
+  async remove(): Promise<void> {}
+}

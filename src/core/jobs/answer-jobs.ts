@@ -1,0 +1,237 @@
+/**
+ * "Acked means answered": every accepted delivery becomes an answer job before the platform gets
+ * its ack, and this class sees each one through to an answer or a clear refusal.
+ * - accept(): the durable accept an adapter awaits before acking (a failure means: do not ack);
+ *   the job is leased to this instance and run at once, in process (no claim latency).
+ * - While a job runs its lease is renewed with its progress (state, tokens generated so far).
+ * - A lease that runs out (this or another instance died) is claimed by a sweep on any instance:
+ *   a job younger than RESUME_MAX_AGE_S is answered again, finishing the reply it had begun;
+ *   an older one is closed with a short "I was restarted; please ask again".
+ * - drain(): no new runs; running answers get the grace period, the rest hand their lease back.
+ */
+import type { Logger } from '../../logger.js';
+import { AnswerInterrupted, type HandleOutcome, type MessageHandler } from '../../ports/engine.js';
+import type { AnswerJob, DeliveryRestorer, FinalJobState, JobState, JobStore, NewDelivery } from '../../ports/jobs.js';
+import type { ConversationStore, TenantDirectory, UsageLedger } from '../../ports/stores.js';
+import type { Platform } from '../../ports/tenancy.js';
+import { ReplyStream } from '../reply/stream.js';
+import { cleanDelivery } from './clean-delivery.js';
+
+export interface AnswerJobsOptions {
+  /** This instance's lease owner name (unique per process). */
+  instanceId: string;
+  /** A lease not renewed for this long is someone else's to take. @defaultValue 30000 */
+  leaseMs?: number;
+  /** @defaultValue leaseMs / 3 */
+  renewMs?: number;
+  /** How often orphaned jobs are looked for. @defaultValue 5000 */
+  sweepMs?: number;
+  /** An interrupted job older than this (seconds since it was accepted) gets a notice instead of an answer. */
+  resumeMaxAgeS: number;
+  /** Longest question kept; anything past it is cut before the job is stored (the engine refuses it). */
+  maxQuestionChars: number;
+  /** Finished jobs are kept this long for dedupe of late retries. @defaultValue 24 h */
+  keepFinishedMs?: number;
+}
+
+export interface AnswerJobsDeps {
+  store: JobStore;
+  tenants: TenantDirectory;
+  handler: MessageHandler;
+  memory: ConversationStore;
+  usage: UsageLedger;
+  logger: Logger;
+  options: AnswerJobsOptions;
+}
+
+export type AcceptOutcome = 'accepted' | 'duplicate' | 'no_tenant';
+
+/** What users read when an interrupted question is too old to answer again. */
+export const RESTARTED_TEXT = 'I was restarted before I could answer; please ask again.';
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class AnswerJobs {
+  private readonly restorers = new Map<Platform, DeliveryRestorer>();
+  private readonly running = new Map<string, Running>();
+  private readonly leaseMs: number;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private draining = false;
+  private lastPrune = 0;
+
+  constructor(private readonly deps: AnswerJobsDeps) {
+    this.leaseMs = deps.options.leaseMs ?? 30_000;
+  }
+
+  /** An adapter registers how to rebuild its platform's messages and replies. */
+  register(platform: Platform, restorer: DeliveryRestorer): void {
+    this.restorers.set(platform, restorer);
+  }
+
+  /** Durable accept. Resolves once the job is stored (ack then); rejects when it could not be (do not ack). */
+  async accept(delivery: NewDelivery): Promise<AcceptOutcome> {
+    const d = cleanDelivery(delivery, this.deps.options.maxQuestionChars);
+    const tenant = await this.deps.tenants.resolve(d.platform, d.tenantExternalId);
+    if (!tenant) return 'no_tenant';
+    // While draining, the job is stored with a lease that has already run out: another instance
+    // (or the next start) takes it.
+    const result = await this.deps.store.accept(tenant, d, this.deps.options.instanceId, this.draining ? 0 : this.leaseMs);
+    if (result.kind === 'duplicate') return 'duplicate';
+    if (!this.draining) this.launch(result.job);
+    return 'accepted';
+  }
+
+  /** Starts the sweep for orphaned jobs (and runs one now: jobs this instance left before a restart). */
+  start(): void {
+    if (this.sweepTimer || this.draining) return;
+    const every = this.deps.options.sweepMs ?? 5_000;
+    this.sweepTimer = setInterval(() => void this.sweep(), every);
+    this.sweepTimer.unref();
+    void this.sweep();
+  }
+
+  /** Jobs running on this instance now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Shutdown: no new runs or claims; running answers get `graceMs` to finish, then the rest are
+   * interrupted and hand their lease back with what they recorded. Resolves when all are settled.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping;
+    const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
+    await Promise.race([all(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const r of this.running.values()) r.controller.abort(new AnswerInterrupted('shutdown'));
+    await all();
+  }
+
+  /** Claims orphaned jobs of the platforms this instance serves, and runs or closes them. */
+  sweep(): Promise<void> {
+    this.sweeping ??= this.claimOrphans().finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  private async claimOrphans(): Promise<void> {
+    const { store, logger } = this.deps;
+    try {
+      const platforms = [...this.restorers.keys()];
+      const jobs = await store.claimExpired(this.deps.options.instanceId, this.leaseMs, 20, platforms);
+      for (const job of jobs) {
+        logger.info({ jobId: job.id, tenantId: job.tenantId, platform: job.platform, attempt: job.attempts, state: job.state }, 'resuming an interrupted answer');
+        this.launch(job);
+      }
+      const keep = this.deps.options.keepFinishedMs ?? 24 * 60 * 60_000;
+      if (Date.now() - this.lastPrune > 10 * 60_000) {
+        this.lastPrune = Date.now();
+        await store.prune(keep);
+      }
+    } catch (err) {
+      // A database blip: the next sweep tries again.
+      logger.warn({ err }, 'answer job sweep failed');
+    }
+  }
+
+  private launch(job: AnswerJob): void {
+    if (this.running.has(job.id)) return;
+    const controller = new AbortController();
+    const done = this.run(job, controller).finally(() => this.running.delete(job.id));
+    this.running.set(job.id, { controller, done });
+  }
+
+  private async run(job: AnswerJob, controller: AbortController): Promise<void> {
+    const { store, logger, options } = this.deps;
+    const me = options.instanceId;
+    let state: JobState = job.state;
+    let tokens = 0;
+    const renew = setInterval(() => {
+      store
+        .renew(job, me, this.leaseMs, { state, progressTokens: tokens })
+        .then((kept) => {
+          if (!kept) controller.abort(new AnswerInterrupted('lease_lost'));
+        })
+        // The database is away: keep answering; the final write will tell.
+        .catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'answer job lease renewal failed'));
+    }, options.renewMs ?? Math.floor(this.leaseMs / 3));
+    try {
+      const restorer = this.restorers.get(job.platform);
+      if (!restorer) throw new Error(`no ${job.platform} adapter on this instance`);
+      if (job.attempts > 1) {
+        await this.meterLostAttempt(job);
+        if (Date.now() - job.createdAt.getTime() > options.resumeMaxAgeS * 1000) return await this.expire(job, restorer);
+      }
+      const { msg, sink } = await restorer.restore(job, (refs) => {
+        store.record(job, me, { reply: refs }).catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not record reply references'));
+      });
+      const signal = msg.signal ? AbortSignal.any([msg.signal, controller.signal]) : controller.signal;
+      const outcome = await this.deps.handler.handle({ ...msg, signal }, sink, {
+        ...(job.questionId !== null ? { questionId: job.questionId } : {}),
+        questionStored: (id) => void store.record(job, me, { questionId: id }).catch(() => undefined),
+        waiting: () => void (state = 'waiting'),
+        answering: () => void (state = 'answering'),
+        tokens: (n) => void (tokens = n),
+      });
+      await store.finish(job, me, finalState(outcome), outcome.code);
+    } catch (err) {
+      const reason = controller.signal.reason ?? err;
+      if (reason instanceof AnswerInterrupted) {
+        if (reason.why === 'shutdown') {
+          await store.record(job, me, { progressTokens: tokens, state });
+          await store.release(job, me);
+          logger.info({ jobId: job.id, tokens }, 'answer handed back for another instance to finish');
+        }
+        return;
+      }
+      logger.error({ err, jobId: job.id, tenantId: job.tenantId }, 'answer job failed');
+      await store.finish(job, me, 'failed', 'internal').catch(() => undefined);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  /** Tokens the crashed attempt generated (recorded at its last lease renewal) are metered now. */
+  private async meterLostAttempt(job: AnswerJob): Promise<void> {
+    if (job.progressTokens <= 0) return;
+    await this.deps.usage.record({ tenantId: job.tenantId }, { completionTokens: job.progressTokens });
+    await this.deps.store.record(job, this.deps.options.instanceId, { progressTokens: 0 });
+  }
+
+  /** Too old to answer usefully: finish the begun reply with a notice, and note it in memory. */
+  private async expire(job: AnswerJob, restorer: DeliveryRestorer): Promise<void> {
+    const { store, memory, logger, options } = this.deps;
+    const { sink } = await restorer.restore(job, () => undefined);
+    await new ReplyStream(sink, logger).finish(RESTARTED_TEXT, { kind: 'notice' });
+    // Memory never keeps a question without its answer or a note saying why there is none.
+    if (job.questionId !== null) {
+      await memory.append({ tenantId: job.tenantId }, { channelId: job.channelId, threadId: job.threadId }, {
+        role: 'assistant',
+        userId: null,
+        content: `(${RESTARTED_TEXT})`,
+      });
+    }
+    await store.finish(job, options.instanceId, 'expired');
+    logger.info({ jobId: job.id, ageS: Math.round((Date.now() - job.createdAt.getTime()) / 1000) }, 'interrupted answer too old; closed with a notice');
+  }
+}
+
+function finalState(o: HandleOutcome): FinalJobState {
+  switch (o.status) {
+    case 'answered':
+    case 'command':
+      return 'answered';
+    case 'refused':
+      return 'refused';
+    case 'failed':
+      return 'failed';
+    default:
+      return 'ignored';
+  }
+}

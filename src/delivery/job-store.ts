@@ -1,0 +1,187 @@
+/**
+ * The JobStore on Postgres (the `answer_jobs` table). Leases use the database's clock, so
+ * instances with skewed clocks still agree on whose lease ran out. Claims take rows with
+ * `FOR UPDATE SKIP LOCKED`: two instances looking for orphaned jobs at once never take the same.
+ *
+ * Every write of one job filters by its tenant and id (and the lease owner); only the two
+ * scheduling sweeps — claiming expired leases and pruning finished rows — span tenants, and they
+ * read or delete nothing but scheduling columns.
+ */
+import { and, eq, getTableColumns, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { answerJobs } from '../db/schema.js';
+import {
+  activeJobStates,
+  type AcceptResult,
+  type AnswerJob,
+  type FinalJobState,
+  type JobRef,
+  type JobState,
+  type JobStore,
+  type NewDelivery,
+} from '../ports/jobs.js';
+import type { Platform, TenantScope } from '../ports/tenancy.js';
+import type { TokenSealer } from '../security/sealing.js';
+
+type Row = typeof answerJobs.$inferSelect;
+
+const secretsAad = (platform: string, eventId: string) => `answer-job:${platform}:${eventId}`;
+const leaseUntil = (ms: number) => sql`now() + ${`${Math.max(1, Math.round(ms))} milliseconds`}::interval`;
+
+export class PostgresJobStore implements JobStore {
+  constructor(
+    private readonly db: Db,
+    /** Seals `secrets`; without one, a delivery that carries secrets is refused. */
+    private readonly sealer?: TokenSealer,
+  ) {}
+
+  async accept(scope: TenantScope, d: NewDelivery, owner: string, leaseMs: number): Promise<AcceptResult> {
+    const sealed = this.seal(d);
+    const rows = await this.db
+      .insert(answerJobs)
+      .values({
+        tenantId: scope.tenantId,
+        platform: d.platform,
+        eventId: d.eventId,
+        channelId: d.channelId,
+        threadId: d.threadId ?? '',
+        userId: d.userId,
+        text: d.text,
+        delivery: d.delivery,
+        secretsKeyId: sealed?.keyId ?? null,
+        secrets: sealed?.ciphertext ?? null,
+        attempts: 1,
+        leaseOwner: owner,
+        leaseExpiresAt: leaseUntil(leaseMs),
+      })
+      .onConflictDoUpdate({
+        target: [answerJobs.platform, answerJobs.eventId],
+        // A retry of a delivery whose job is still unfinished and whose runner is gone takes it over.
+        set: { leaseOwner: owner, leaseExpiresAt: leaseUntil(leaseMs), attempts: sql`${answerJobs.attempts} + 1`, updatedAt: sql`now()` },
+        setWhere: and(
+          eq(answerJobs.tenantId, scope.tenantId),
+          inArray(answerJobs.state, [...activeJobStates]),
+          sql`(${answerJobs.leaseExpiresAt} is null or ${answerJobs.leaseExpiresAt} < now())`,
+        ),
+      })
+      // xmax is 0 for a row this statement inserted, set for one it updated (taken over).
+      .returning({ ...getTableColumns(answerJobs), inserted: sql<boolean>`(xmax = 0)` });
+    const hit = rows[0];
+    if (!hit) return { kind: 'duplicate' };
+    const { inserted, ...row } = hit;
+    return { kind: inserted ? 'accepted' : 'resumed', job: this.toJob(row) };
+  }
+
+  async claimExpired(owner: string, leaseMs: number, limit: number, platforms: readonly Platform[]): Promise<AnswerJob[]> {
+    if (platforms.length === 0 || limit < 1) return [];
+    const due = this.db
+      .select({ id: answerJobs.id })
+      .from(answerJobs)
+      .where(
+        and(
+          inArray(answerJobs.state, [...activeJobStates]),
+          inArray(answerJobs.platform, [...platforms]),
+          sql`(${answerJobs.leaseExpiresAt} is null or ${answerJobs.leaseExpiresAt} < now())`,
+        ),
+      )
+      .orderBy(answerJobs.createdAt)
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    const rows = await this.db
+      .update(answerJobs)
+      .set({ leaseOwner: owner, leaseExpiresAt: leaseUntil(leaseMs), attempts: sql`${answerJobs.attempts} + 1`, updatedAt: sql`now()` })
+      .where(inArray(answerJobs.id, due))
+      .returning();
+    return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((r) => this.toJob(r));
+  }
+
+  async renew(job: JobRef, owner: string, leaseMs: number, progress: { state?: JobState; progressTokens?: number } = {}): Promise<boolean> {
+    const rows = await this.db
+      .update(answerJobs)
+      .set({
+        leaseExpiresAt: leaseUntil(leaseMs),
+        updatedAt: sql`now()`,
+        ...(progress.state ? { state: progress.state } : {}),
+        ...(progress.progressTokens !== undefined ? { progressTokens: progress.progressTokens } : {}),
+      })
+      .where(this.mine(job, owner))
+      .returning({ id: answerJobs.id });
+    return rows.length === 1;
+  }
+
+  async record(job: JobRef, owner: string, change: { questionId?: number; reply?: unknown[]; state?: JobState; progressTokens?: number }): Promise<void> {
+    await this.db
+      .update(answerJobs)
+      .set({ ...change, updatedAt: sql`now()` })
+      .where(this.mine(job, owner));
+  }
+
+  async finish(job: JobRef, owner: string, state: FinalJobState, code?: string): Promise<void> {
+    await this.db
+      .update(answerJobs)
+      .set({
+        state,
+        outcomeCode: code ?? null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        progressTokens: 0,
+        // The secrets served the reply; a finished job needs them no more.
+        secrets: null,
+        secretsKeyId: null,
+        finishedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(this.mine(job, owner));
+  }
+
+  async release(job: JobRef, owner: string): Promise<void> {
+    await this.db
+      .update(answerJobs)
+      .set({ state: 'received', leaseOwner: null, leaseExpiresAt: sql`now()`, updatedAt: sql`now()` })
+      .where(this.mine(job, owner));
+  }
+
+  async prune(olderThanMs: number): Promise<number> {
+    const rows = await this.db
+      .delete(answerJobs)
+      .where(and(isNotNull(answerJobs.finishedAt), lt(answerJobs.finishedAt, sql`now() - ${`${Math.round(olderThanMs)} milliseconds`}::interval`)))
+      .returning({ id: answerJobs.id });
+    return rows.length;
+  }
+
+  /** The one place a single job's writes are filtered: its tenant, its id, and the caller's lease. */
+  private mine(job: JobRef, owner: string) {
+    return and(eq(answerJobs.tenantId, job.tenantId), eq(answerJobs.id, job.id), eq(answerJobs.leaseOwner, owner));
+  }
+
+  private seal(d: NewDelivery) {
+    if (!d.secrets || Object.keys(d.secrets).length === 0) return null;
+    if (!this.sealer) throw new Error('ENCRYPTION_KEY must be set to accept deliveries that carry credentials');
+    return this.sealer.seal(JSON.stringify(d.secrets), secretsAad(d.platform, d.eventId));
+  }
+
+  private toJob(r: Row): AnswerJob {
+    let secrets: Record<string, string> = {};
+    if (r.secrets && r.secretsKeyId && this.sealer) {
+      secrets = JSON.parse(this.sealer.open({ keyId: r.secretsKeyId, ciphertext: r.secrets }, secretsAad(r.platform, r.eventId)));
+    }
+    return {
+      id: r.id,
+      tenantId: r.tenantId,
+      platform: r.platform as Platform,
+      eventId: r.eventId,
+      channelId: r.channelId,
+      threadId: r.threadId === '' ? null : r.threadId,
+      userId: r.userId,
+      state: r.state as JobState,
+      text: r.text,
+      delivery: r.delivery,
+      secrets,
+      reply: r.reply,
+      questionId: r.questionId,
+      attempts: r.attempts,
+      progressTokens: r.progressTokens,
+      createdAt: r.createdAt,
+    };
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The Discord ReplySinks (adapters/discord/sinks.ts), driven by the core's ReplyStream, with real
+ * discord.js interactions and messages from a client connected to the fake Discord. The ReplySink
+ * contract runs on an interaction deferred publicly, one deferred ephemerally, and a reply to a
+ * message (which cannot be private).
+ */
+import { Client, Events, GatewayIntentBits, MessageFlags, Routes, type ChatInputCommandInteraction, type Message } from 'discord.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReplyStream } from '../src/core/reply/stream.js';
+import { InteractionReplySink, MessageReplySink } from '../adapters/discord/sinks.js';
+import { commandRegistrationBody } from '../adapters/discord/commands.js';
+import { startFakeDiscord, type FakeChannel, type FakeDiscord, type FakeGuild, type FakeUser, type MessageRecord } from './fakes/discord.js';
+import { replySinkContract, type ReplySinkHarness, type SeenReply } from './contracts/reply-sink.js';
+
+const TOKEN = 'MTAwMDAw.fake.sink-token';
+let discord: FakeDiscord;
+let client: Client;
+let guild: FakeGuild;
+const alice: FakeUser = { id: '100000000000000011', username: 'alice' };
+const interactions = new Map<string, (i: ChatInputCommandInteraction) => void>();
+const messages = new Map<string, (m: Message) => void>();
+
+beforeAll(async () => {
+  discord = await startFakeDiscord({ token: TOKEN, applicationId: '900000000000000021' });
+  guild = discord.addGuild('Sinks', ['interactions', 'mentions', 'expiry']);
+  client = new Client({ intents: GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages, rest: { api: discord.url } });
+  client.on(Events.InteractionCreate, (i) => {
+    if (i.isChatInputCommand()) interactions.get(i.id)?.(i);
+  });
+  client.on(Events.MessageCreate, (m) => messages.get(m.id)?.(m));
+  const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
+  await client.login(TOKEN);
+  await ready;
+  await client.rest.put(Routes.applicationCommands(discord.applicationId), { body: commandRegistrationBody() });
+});
+
+afterAll(async () => {
+  await client?.destroy();
+  await discord?.close();
+});
+
+const channel = (name: string): FakeChannel => guild.channels.find((c) => c.name === name)!;
+const botMessagesSince = (ch: FakeChannel, before: Set<string>) =>
+  discord.channelMessages(ch.id).filter((m) => !before.has(m.id) && m.author.id === discord.bot.id);
+
+function split(msgs: MessageRecord[]): SeenReply {
+  return {
+    public: msgs.filter((m) => !(m.flags & MessageFlags.Ephemeral)).map((m) => m.content),
+    private: msgs.filter((m) => m.flags & MessageFlags.Ephemeral).map((m) => m.content),
+  };
+}
+
+/** A /ask interaction as discord.js hands it to the adapter, deferred the way the adapter does. */
+async function deferredInteraction(ephemeral: boolean, ch = channel('interactions')) {
+  const fake = discord.invoke({ guild, channel: ch, user: alice, command: 'ask', values: { question: 'q' } });
+  const interaction = await new Promise<ChatInputCommandInteraction>((resolve) => interactions.set(fake.id, resolve));
+  await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  return { fake, interaction };
+}
+
+function interactionHarness(ephemeral: boolean): () => Promise<ReplySinkHarness> {
+  return async () => {
+    const ch = channel('interactions');
+    const before = new Set(discord.channelMessages(ch.id).map((m) => m.id));
+    const { fake, interaction } = await deferredInteraction(ephemeral, ch);
+    const seen = () => split([...(fake.original ? [fake.original] : []), ...fake.followUps, ...botMessagesSince(ch, before)]);
+    return { sink: new InteractionReplySink(interaction, client.rest), seen };
+  };
+}
+
+async function messageHarness(): Promise<ReplySinkHarness> {
+  const ch = channel('mentions');
+  const question = discord.sendMessage({ guild, channel: ch, author: alice, content: `<@${discord.bot.id}> hi`, mentionsBot: true });
+  const message = await new Promise<Message>((resolve) => messages.set(question.id, resolve));
+  const before = new Set(discord.channelMessages(ch.id).map((m) => m.id));
+  return { sink: new MessageReplySink(message, client.rest), seen: () => split(botMessagesSince(ch, before)) };
+}
+
+replySinkContract({ name: 'Discord, interaction deferred publicly', create: interactionHarness(false), privateNotices: true, retractable: true });
+replySinkContract({ name: 'Discord, interaction deferred ephemerally', create: interactionHarness(true), privateNotices: true, retractable: true });
+replySinkContract({ name: 'Discord, reply to a message', create: messageHarness, privateNotices: false, retractable: true });
+
+describe('Discord reply sinks', () => {
+  it('answers privately after a public deferral without the follow-up taking over the public reply', async () => {
+    const { fake, interaction } = await deferredInteraction(false);
+    await new ReplyStream(new InteractionReplySink(interaction, client.rest)).finish('Only admins can do that.', { kind: 'notice', ephemeral: true });
+    expect(fake.original).toBeNull();
+    expect(fake.followUps.map((m) => [m.content, m.flags & MessageFlags.Ephemeral])).toEqual([['Only admins can do that.', MessageFlags.Ephemeral]]);
+  });
+
+  it('mentions nobody in any message it writes', async () => {
+    const { fake, interaction } = await deferredInteraction(false);
+    const reply = new ReplyStream(new InteractionReplySink(interaction, client.rest));
+    await reply.finish(`@everyone ${'x '.repeat(1500)}`);
+    const writes = discord.requests.filter((r) => r.path.includes(fake.token) && (r.method === 'PATCH' || r.method === 'POST') && r.body?.content);
+    expect(writes.length).toBeGreaterThanOrEqual(2);
+    for (const w of writes) expect(w.body.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('moves the rest of a public reply to the channel once the token has expired, but never a private one', async () => {
+    const ch = channel('expiry');
+    const pub = await deferredInteraction(false, ch);
+    discord.expireInteraction(pub.fake.token);
+    await new ReplyStream(new InteractionReplySink(pub.interaction, client.rest)).finish('public after expiry');
+    expect(discord.channelMessages(ch.id).map((m) => m.content)).toContain('public after expiry');
+
+    const priv = await deferredInteraction(true, ch);
+    discord.expireInteraction(priv.fake.token);
+    const failed = new ReplyStream(new InteractionReplySink(priv.interaction, client.rest)).finish('private after expiry', { kind: 'notice', ephemeral: true });
+    // The error says what failed, without the text it could not deliver.
+    await expect(failed).rejects.toMatchObject({ name: 'DiscordReplyError', message: expect.not.stringContaining('private after expiry') });
+    expect(discord.channelMessages(ch.id).map((m) => m.content)).not.toContain('private after expiry');
+  });
+});

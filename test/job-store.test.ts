@@ -1,0 +1,140 @@
+/**
+ * The answer-job table on the real database: a delivery is accepted once, a retry of a job whose
+ * runner died takes it over, expired leases are claimed by exactly one instance, writes need the
+ * lease, and one tenant's job is never touched through another's.
+ */
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerJobs } from '../src/db/schema.js';
+import { PostgresJobStore } from '../src/delivery/job-store.js';
+import type { NewDelivery } from '../src/ports/jobs.js';
+import type { Tenant } from '../src/ports/tenancy.js';
+import { TokenSealer } from '../src/security/sealing.js';
+import { TenantRegistry } from '../src/tenancy/registry.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+
+let tdb: TestDatabase;
+let store: PostgresJobStore;
+let acme: Tenant;
+let globex: Tenant;
+let seq = 0;
+
+const delivery = (o: Partial<NewDelivery> = {}): NewDelivery => ({
+  platform: 'slack',
+  tenantExternalId: 'TACME',
+  eventId: `Ev${++seq}`,
+  channelId: 'C1',
+  threadId: '1.0',
+  userId: 'U1',
+  text: 'hello',
+  delivery: { ts: '1.1' },
+  ...o,
+});
+
+/** Makes a job's lease run out now, as if its runner had died. */
+const expire = (id: string) => tdb.database.db.update(answerJobs).set({ leaseExpiresAt: new Date(Date.now() - 1000) }).where(eq(answerJobs.id, id));
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  store = new PostgresJobStore(tdb.database.db, new TokenSealer(randomBytes(32)));
+  const tenants = new TenantRegistry(tdb.database.db);
+  acme = await tenants.install('slack', 'TACME');
+  globex = await tenants.install('slack', 'TGLOBEX');
+});
+
+afterAll(async () => {
+  await tdb?.drop();
+});
+
+describe('answer jobs', () => {
+  it('accepts a delivery once; a retry while its runner lives is a duplicate', async () => {
+    const d = delivery();
+    const first = await store.accept(acme, d, 'instance-a', 30_000);
+    expect(first.kind).toBe('accepted');
+    if (first.kind !== 'accepted') return;
+    expect(first.job).toMatchObject({ tenantId: acme.tenantId, state: 'received', attempts: 1, threadId: '1.0', text: 'hello', delivery: { ts: '1.1' } });
+    expect((await store.accept(acme, d, 'instance-b', 30_000)).kind).toBe('duplicate');
+  });
+
+  it('a retried delivery of an unfinished job whose lease ran out takes the job over', async () => {
+    const d = delivery();
+    const first = await store.accept(acme, d, 'instance-a', 30_000);
+    if (first.kind !== 'accepted') throw new Error('not accepted');
+    await expire(first.job.id);
+    const retry = await store.accept(acme, d, 'instance-b', 30_000);
+    expect(retry.kind).toBe('resumed');
+    if (retry.kind !== 'resumed') return;
+    expect(retry.job.id).toBe(first.job.id);
+    expect(retry.job.attempts).toBe(2);
+    // The old runner lost its lease: its writes no longer land.
+    expect(await store.renew(first.job, 'instance-a', 30_000)).toBe(false);
+    expect(await store.renew(first.job, 'instance-b', 30_000)).toBe(true);
+  });
+
+  it('a retry of a finished job stays a duplicate', async () => {
+    const d = delivery();
+    const r = await store.accept(acme, d, 'instance-a', 30_000);
+    if (r.kind !== 'accepted') throw new Error('not accepted');
+    await store.finish(r.job, 'instance-a', 'answered');
+    await expire(r.job.id);
+    expect((await store.accept(acme, d, 'instance-b', 30_000)).kind).toBe('duplicate');
+  });
+
+  it('hands each expired job to exactly one of several instances claiming at once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await store.accept(i % 2 ? acme : globex, delivery({ tenantExternalId: i % 2 ? 'TACME' : 'TGLOBEX' }), 'dead', 30_000);
+      if (r.kind === 'accepted') ids.push(r.job.id);
+    }
+    for (const id of ids) await expire(id);
+    const claims = await Promise.all(['i1', 'i2', 'i3', 'i4'].map((owner) => store.claimExpired(owner, 30_000, 5, ['slack'])));
+    const claimed = claims.flat().map((j) => j.id).filter((id) => ids.includes(id));
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(new Set(claimed)).toEqual(new Set(ids));
+    expect(await store.claimExpired('i5', 30_000, 50, ['slack'])).toEqual([]);
+  });
+
+  it('keeps credentials sealed at rest and gives them back to the runner', async () => {
+    const r = await store.accept(acme, delivery({ platform: 'discord', secrets: { interactionToken: 'aW50ZXJhY3Rpb24tdG9rZW4' } }), 'instance-a', 30_000);
+    if (r.kind !== 'accepted') throw new Error('not accepted');
+    expect(r.job.secrets).toEqual({ interactionToken: 'aW50ZXJhY3Rpb24tdG9rZW4' });
+    const [row] = await tdb.database.db.select().from(answerJobs).where(eq(answerJobs.id, r.job.id));
+    expect(row!.secrets).not.toContain('aW50ZXJhY3Rpb24tdG9rZW4');
+    await store.finish(r.job, 'instance-a', 'answered');
+    const [done] = await tdb.database.db.select().from(answerJobs).where(eq(answerJobs.id, r.job.id));
+    expect(done!.secrets).toBeNull();
+  });
+
+  it('never writes one tenant\'s job through another tenant\'s reference', async () => {
+    const r = await store.accept(acme, delivery(), 'instance-a', 30_000);
+    if (r.kind !== 'accepted') throw new Error('not accepted');
+    const forged = { id: r.job.id, tenantId: globex.tenantId };
+    expect(await store.renew(forged, 'instance-a', 30_000, { state: 'answering' })).toBe(false);
+    await store.record(forged, 'instance-a', { reply: [{ ts: 'x' }] });
+    await store.finish(forged, 'instance-a', 'failed');
+    const [row] = await tdb.database.db.select().from(answerJobs).where(eq(answerJobs.id, r.job.id));
+    expect(row).toMatchObject({ state: 'received', reply: [], finishedAt: null });
+  });
+
+  it('releases a job unfinished so another instance can claim it at once, keeping what it recorded', async () => {
+    const r = await store.accept(acme, delivery(), 'instance-a', 30_000);
+    if (r.kind !== 'accepted') throw new Error('not accepted');
+    await store.record(r.job, 'instance-a', { questionId: 42, reply: [{ ts: '9.9' }], state: 'answering', progressTokens: 17 });
+    await store.release(r.job, 'instance-a');
+    const claimed = (await store.claimExpired('instance-b', 30_000, 50, ['slack'])).find((j) => j.id === r.job.id);
+    expect(claimed).toMatchObject({ state: 'received', questionId: 42, reply: [{ ts: '9.9' }], progressTokens: 17, attempts: 2 });
+  });
+
+  it('prunes finished jobs past the dedupe window, and only those', async () => {
+    const done = await store.accept(acme, delivery(), 'instance-a', 30_000);
+    const open = await store.accept(acme, delivery(), 'instance-a', 30_000);
+    if (done.kind !== 'accepted' || open.kind !== 'accepted') throw new Error('not accepted');
+    await store.finish(done.job, 'instance-a', 'answered');
+    await tdb.database.db.update(answerJobs).set({ finishedAt: new Date(Date.now() - 2 * 86_400_000) }).where(eq(answerJobs.id, done.job.id));
+    expect(await store.prune(86_400_000)).toBeGreaterThanOrEqual(1);
+    const left = await tdb.database.db.select({ id: answerJobs.id }).from(answerJobs);
+    expect(left.map((x) => x.id)).toContain(open.job.id);
+    expect(left.map((x) => x.id)).not.toContain(done.job.id);
+  });
+});
