@@ -2,6 +2,7 @@ CREATE TABLE "answer_jobs" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"tenant_id" uuid NOT NULL,
 	"platform" text NOT NULL,
+	"tenant_external_id" text NOT NULL,
 	"event_id" text NOT NULL,
 	"channel_id" text NOT NULL,
 	"thread_id" text DEFAULT '' NOT NULL,

@@ -3,6 +3,8 @@
  * HTTP shell on top of the services from services.ts. main.ts adds the platform adapters; the
  * console, the tests and the bench build a Core the same way, with the same options.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { Engine } from './core/engine.js';
 import { AskPipeline, type AnswerTimings } from './core/ask.js';
@@ -12,16 +14,23 @@ import { DEFAULT_PERSONA } from './personas/builtins.js';
 import { HttpServer } from './http/server.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';
 import type { Admission } from './ports/admission.js';
+import { AnswerJobs } from './core/jobs/answer-jobs.js';
+import { PostgresJobStore } from './delivery/job-store.js';
+import { TokenSealer } from './security/sealing.js';
 
 export interface Core extends Services {
   admission: Admission;
   engine: Engine;
+  /** Answer jobs: adapters accept deliveries here and register how to rebuild their replies. */
+  jobs: AnswerJobs;
   http: HttpServer;
 }
 
 export interface CreateCoreOptions extends ServiceOptions {
   /** Called after every answer with its timings (benchmark). */
   onAnswered?: (t: AnswerTimings) => void;
+  /** This instance's name as a lease owner (default: host, pid and a random suffix). */
+  instanceId?: string;
 }
 
 export async function createCore(config: Config, opts: CreateCoreOptions = {}): Promise<Core> {
@@ -96,6 +105,21 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     logMessageText: config.LOG_MESSAGE_TEXT,
   });
 
+  const jobs = new AnswerJobs({
+    // Credentials a reply needs later (a Discord interaction token) are sealed like installation tokens.
+    store: new PostgresJobStore(database.db, config.ENCRYPTION_KEY ? TokenSealer.fromConfig(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS) : undefined),
+    tenants,
+    handler: engine,
+    memory,
+    usage,
+    logger,
+    options: {
+      instanceId: opts.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      resumeMaxAgeS: config.RESUME_MAX_AGE_S,
+      maxQuestionChars: config.MAX_QUESTION_CHARS,
+    },
+  });
+
   const http = new HttpServer(logger, {
     readiness: [
       { name: 'database', check: () => database.ping() },
@@ -115,9 +139,12 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     ...services,
     admission,
     engine,
+    jobs,
     http,
     async close() {
       await http.close();
+      // Whatever still runs hands its lease back (resumed by another instance or the next start).
+      await jobs.drain(0);
       await admission.close();
       await services.close();
     },

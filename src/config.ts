@@ -148,6 +148,9 @@ function combinationProblems(c: z.infer<typeof configSchema>): string[] {
   }
   if (c.SLACK_APP_TOKEN && !slackOn) out.push('SLACK_APP_TOKEN is set but Slack is off: set SLACK_SIGNING_SECRET, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET too, or unset it');
   if (slackOn && !c.ENCRYPTION_KEY) out.push('ENCRYPTION_KEY must be set (32 bytes, base64: openssl rand -base64 32) when Slack is on, to seal tokens');
+  if (c.DISCORD_TOKEN && !c.ENCRYPTION_KEY) {
+    out.push('ENCRYPTION_KEY must be set (32 bytes, base64: openssl rand -base64 32) when Discord is on, to seal the interaction tokens pending answers keep');
+  }
   if (c.ENCRYPTION_OLD_KEYS && !c.ENCRYPTION_KEY) out.push('ENCRYPTION_OLD_KEYS is set without ENCRYPTION_KEY: set the new key as ENCRYPTION_KEY');
   if (c.DISCORD_TOKEN && !c.DISCORD_APPLICATION_ID) {
     out.push('DISCORD_APPLICATION_ID must be set when DISCORD_TOKEN is (the application id from the Discord developer portal)');

@@ -45,6 +45,7 @@ describe('config', () => {
     [{ ENCRYPTION_KEY: key, ENCRYPTION_OLD_KEYS: 'old:c2hvcnQ=' }, /ENCRYPTION_OLD_KEYS must be a comma-separated list of label:base64 entries, each a 32-byte key/],
     [{ DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: '42', DISCORD_SHARD_IDS: '0,4', DISCORD_SHARD_COUNT: '4' }, /DISCORD_SHARD_IDS must be below DISCORD_SHARD_COUNT \(4\): shard ids count from 0 \(got 4\)/],
     [{ DISCORD_SHARD_COUNT: '4' }, /DISCORD_SHARD_COUNT is set without DISCORD_SHARD_IDS/],
+    [{ DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: '42' }, /ENCRYPTION_KEY must be set .* when Discord is on, to seal the interaction tokens/],
     [{ SLACK_SIGNING_SECRET: 'x' }, /must be set together \(missing SLACK_CLIENT_ID, SLACK_CLIENT_SECRET\)/],
     [{ SLACK_APP_TOKEN: 'xoxb-1' }, /SLACK_APP_TOKEN must be an app-level token starting with xapp-/],
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "verbose"\)/],

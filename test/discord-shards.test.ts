@@ -2,6 +2,7 @@
  * Two processes sharing the guilds (DISCORD_SHARD_IDS / DISCORD_SHARD_COUNT) on one database,
  * with the Message Content intent on so channel mode `all` can answer unaddressed messages.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -11,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startFakeDiscord, Intents, Permission, MEMBER_PERMISSIONS, shardOf, snowflake, type FakeDiscord, type FakeGuild, type FakeUser } from './fakes/discord.js';
 
+const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const TOKEN = 'MTAwMDAw.fake.shard-token';
 let db: TestDatabase;
 let ollama: FakeOllama;
@@ -41,6 +43,7 @@ beforeAll(async () => {
       DISCORD_TOKEN: TOKEN,
       DISCORD_APPLICATION_ID: discord.applicationId,
       DISCORD_API_URL: discord.url,
+      ENCRYPTION_KEY,
       DISCORD_SHARD_IDS: shard,
       DISCORD_SHARD_COUNT: '2',
       DISCORD_MESSAGE_CONTENT: 'true',

@@ -7,7 +7,7 @@
 import { Client, Events, GatewayIntentBits, MessageFlags, Routes, type ChatInputCommandInteraction, type Message } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplyStream } from '../src/core/reply/stream.js';
-import { InteractionReplySink, MessageReplySink } from '../adapters/discord/sinks.js';
+import { InteractionReplySink, MessageReplySink, type InteractionTarget } from '../adapters/discord/sinks.js';
 import { commandRegistrationBody } from '../adapters/discord/commands.js';
 import { startFakeDiscord, type FakeChannel, type FakeDiscord, type FakeGuild, type FakeUser, type MessageRecord } from './fakes/discord.js';
 import { replySinkContract, type ReplySinkHarness, type SeenReply } from './contracts/reply-sink.js';
@@ -19,6 +19,16 @@ let guild: FakeGuild;
 const alice: FakeUser = { id: '100000000000000011', username: 'alice' };
 const interactions = new Map<string, (i: ChatInputCommandInteraction) => void>();
 const messages = new Map<string, (m: Message) => void>();
+
+/** The plain data an answer job keeps for an interaction: what the sink works from. */
+const targetOf = (i: ChatInputCommandInteraction): InteractionTarget => ({
+  applicationId: discord.applicationId,
+  token: i.token,
+  ephemeral: i.ephemeral ?? false,
+  channelId: i.channelId,
+  createdTimestamp: i.createdTimestamp,
+});
+const sinkFor = (i: ChatInputCommandInteraction) => new InteractionReplySink(client.rest, targetOf(i));
 
 beforeAll(async () => {
   discord = await startFakeDiscord({ token: TOKEN, applicationId: '900000000000000021' });
@@ -64,7 +74,7 @@ function interactionHarness(ephemeral: boolean): () => Promise<ReplySinkHarness>
     const before = new Set(discord.channelMessages(ch.id).map((m) => m.id));
     const { fake, interaction } = await deferredInteraction(ephemeral, ch);
     const seen = () => split([...(fake.original ? [fake.original] : []), ...fake.followUps, ...botMessagesSince(ch, before)]);
-    return { sink: new InteractionReplySink(interaction, client.rest), seen };
+    return { sink: sinkFor(interaction), seen };
   };
 }
 
@@ -73,7 +83,7 @@ async function messageHarness(): Promise<ReplySinkHarness> {
   const question = discord.sendMessage({ guild, channel: ch, author: alice, content: `<@${discord.bot.id}> hi`, mentionsBot: true });
   const message = await new Promise<Message>((resolve) => messages.set(question.id, resolve));
   const before = new Set(discord.channelMessages(ch.id).map((m) => m.id));
-  return { sink: new MessageReplySink(message, client.rest), seen: () => split(botMessagesSince(ch, before)) };
+  return { sink: new MessageReplySink(client.rest, { channelId: message.channelId, messageId: message.id }), seen: () => split(botMessagesSince(ch, before)) };
 }
 
 replySinkContract({ name: 'Discord, interaction deferred publicly', create: interactionHarness(false), privateNotices: true, retractable: true });
@@ -83,14 +93,14 @@ replySinkContract({ name: 'Discord, reply to a message', create: messageHarness,
 describe('Discord reply sinks', () => {
   it('answers privately after a public deferral without the follow-up taking over the public reply', async () => {
     const { fake, interaction } = await deferredInteraction(false);
-    await new ReplyStream(new InteractionReplySink(interaction, client.rest)).finish('Only admins can do that.', { kind: 'notice', ephemeral: true });
+    await new ReplyStream(sinkFor(interaction)).finish('Only admins can do that.', { kind: 'notice', ephemeral: true });
     expect(fake.original).toBeNull();
     expect(fake.followUps.map((m) => [m.content, m.flags & MessageFlags.Ephemeral])).toEqual([['Only admins can do that.', MessageFlags.Ephemeral]]);
   });
 
   it('mentions nobody in any message it writes', async () => {
     const { fake, interaction } = await deferredInteraction(false);
-    const reply = new ReplyStream(new InteractionReplySink(interaction, client.rest));
+    const reply = new ReplyStream(sinkFor(interaction));
     await reply.finish(`@everyone ${'x '.repeat(1500)}`);
     const writes = discord.requests.filter((r) => r.path.includes(fake.token) && (r.method === 'PATCH' || r.method === 'POST') && r.body?.content);
     expect(writes.length).toBeGreaterThanOrEqual(2);
@@ -101,12 +111,12 @@ describe('Discord reply sinks', () => {
     const ch = channel('expiry');
     const pub = await deferredInteraction(false, ch);
     discord.expireInteraction(pub.fake.token);
-    await new ReplyStream(new InteractionReplySink(pub.interaction, client.rest)).finish('public after expiry');
+    await new ReplyStream(sinkFor(pub.interaction)).finish('public after expiry');
     expect(discord.channelMessages(ch.id).map((m) => m.content)).toContain('public after expiry');
 
     const priv = await deferredInteraction(true, ch);
     discord.expireInteraction(priv.fake.token);
-    const failed = new ReplyStream(new InteractionReplySink(priv.interaction, client.rest)).finish('private after expiry', { kind: 'notice', ephemeral: true });
+    const failed = new ReplyStream(sinkFor(priv.interaction)).finish('private after expiry', { kind: 'notice', ephemeral: true });
     // The error says what failed, without the text it could not deliver.
     await expect(failed).rejects.toMatchObject({ name: 'DiscordReplyError', message: expect.not.stringContaining('private after expiry') });
     expect(discord.channelMessages(ch.id).map((m) => m.content)).not.toContain('private after expiry');

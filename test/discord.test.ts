@@ -2,6 +2,7 @@
  * The Discord adapter end to end: a real discord.js client against the fake Discord (REST +
  * v10 gateway), the real core (engine, stores, database) and the fake Ollama.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -38,6 +39,7 @@ beforeAll(async () => {
     DISCORD_TOKEN: 'MTAwMDAw.fake.discord-token',
     DISCORD_APPLICATION_ID: discord.applicationId,
     DISCORD_API_URL: discord.url,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     DISCORD_CLIENT_SECRET: discord.clientSecret,
     PORT: '0',
   });

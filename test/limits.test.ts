@@ -169,7 +169,7 @@ describe('BottleneckAdmission (in-process)', () => {
 
     let onStartCalls = 0;
     const late = await a
-      .run({ tenantId: waiting }, limitsOf({ maxConcurrent: 1 }), probe.task(waiting, 'late'), () => (onStartCalls += 1))
+      .run({ tenantId: waiting }, limitsOf({ maxConcurrent: 1 }), probe.task(waiting, 'late'), { onStart: () => (onStartCalls += 1) })
       .catch((e: unknown) => e);
     expect((late as BusyError).reason).toBe('wait_timeout');
     expect(a.stats().queued).toBe(0);
@@ -183,13 +183,30 @@ describe('BottleneckAdmission (in-process)', () => {
     expect(await metricValue(metrics, 'bot_rejections_total', { reason: 'wait_timeout' })).toBe(1);
   });
 
+  it('takes a job out of the queue at once when its caller aborts the wait, and never runs it', async () => {
+    const a = admission({ parallel: 1 });
+    const probe = new Probe();
+    const blocker = a.run({ tenantId: 'busy' }, limitsOf({ maxConcurrent: 1 }), probe.task('busy', 'blocker'));
+    await waitFor(() => probe.starts.length === 1, 'blocker start');
+    const controller = new AbortController();
+    const waiting = a.run({ tenantId: 'other' }, limitsOf({ maxConcurrent: 1 }), probe.task('other', 'gave up', 0), { signal: controller.signal });
+    await waitFor(() => a.stats().queued === 1, 'queued');
+    controller.abort(new Error('shutting down'));
+    await expect(waiting).rejects.toThrow('shutting down');
+    expect(a.stats().queued).toBe(0);
+    probe.releaseOldest();
+    expect(await blocker).toBe('blocker');
+    expect(await a.run({ tenantId: 'other' }, limitsOf({ maxConcurrent: 1 }), probe.task('other', 'next', 0))).toBe('next');
+    expect(probe.starts).toEqual(['blocker', 'next']);
+  });
+
   it('reports the wait to onStart and the queue-wait histogram', async () => {
     const metrics = new PrometheusMetrics();
     const a = admission({ parallel: 1, metrics });
     const probe = new Probe();
     const waits: number[] = [];
-    const first = a.run({ tenantId: 'acme' }, limitsOf({}), probe.task('acme', 'first'), (ms) => waits.push(ms));
-    const second = a.run({ tenantId: 'acme' }, limitsOf({}), probe.task('acme', 'second', 0), (ms) => waits.push(ms));
+    const first = a.run({ tenantId: 'acme' }, limitsOf({}), probe.task('acme', 'first'), { onStart: (ms) => waits.push(ms) });
+    const second = a.run({ tenantId: 'acme' }, limitsOf({}), probe.task('acme', 'second', 0), { onStart: (ms) => waits.push(ms) });
     await waitFor(() => probe.starts.length === 1, 'first start');
     expect(waits.length).toBe(1);
     probe.releaseOldest();

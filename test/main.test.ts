@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDiscord, type FakeDiscord } from './fakes/discord.js';
 
+/** Discord on needs a key to seal the interaction tokens pending answers keep. */
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
 let dataDir: string;
 let discord: FakeDiscord;
 
@@ -89,7 +92,7 @@ describe('start-up failures', () => {
   });
 
   it('names an unreachable Discord API', async () => {
-    const r = await start({ DISCORD_TOKEN: 'some-token', DISCORD_APPLICATION_ID: '4242', DISCORD_API_URL: 'http://127.0.0.1:1/api' });
+    const r = await start({ DISCORD_TOKEN: 'some-token', DISCORD_APPLICATION_ID: '4242', DISCORD_API_URL: 'http://127.0.0.1:1/api', ENCRYPTION_KEY: KEY });
     expectOneLine(
       r,
       'cannot reach the Discord API at http://127.0.0.1:1/api (ECONNREFUSED): check the network and DISCORD_API_URL, or unset DISCORD_TOKEN to run without Discord',
@@ -97,7 +100,7 @@ describe('start-up failures', () => {
   });
 
   it('names a Discord token that Discord rejects, without showing it', async () => {
-    const r = await start({ DISCORD_TOKEN: 'a-stale-bot-token', DISCORD_APPLICATION_ID: '4242', DISCORD_API_URL: discord.url });
+    const r = await start({ DISCORD_TOKEN: 'a-stale-bot-token', DISCORD_APPLICATION_ID: '4242', DISCORD_API_URL: discord.url, ENCRYPTION_KEY: KEY });
     expectOneLine(
       r,
       'DISCORD_TOKEN was rejected by Discord (401 Unauthorized): copy the bot token again from the developer portal (Bot, Reset Token) into DISCORD_TOKEN',

@@ -1,7 +1,8 @@
 /**
- * Turns Discord events into the core's inbound messages: slash commands (deferred at once) and
- * messages that mention or reply to the bot (or every message, in a channel whose mode is
- * `all`, when the Message Content intent is on).
+ * Turns Discord events into answer jobs: slash commands (deferred at once, then accepted) and
+ * messages that mention or reply to the bot (or every message, in a channel whose mode is `all`,
+ * when the Message Content intent is on). Nothing here waits for an answer: the job is stored
+ * before any model work, and restore.ts rebuilds it on whichever instance runs it.
  */
 import {
   DiscordAPIError,
@@ -15,11 +16,10 @@ import {
 } from 'discord.js';
 import type { Logger } from '../../src/logger.js';
 import { findSpec, grammarText, type ArgValues } from './commands.js';
-import { InteractionReplySink, MessageReplySink, describe } from './sinks.js';
-import type { Caller, InboundFile } from '../../src/ports/messages.js';
-import type { MessageHandler } from '../../src/ports/engine.js';
-import { BotError, ErrorCode, asBotError, vocabularies } from '../../src/ports/errors.js';
-
+import { describe, InteractionReplySink } from './sinks.js';
+import { asBotError, vocabularies } from '../../src/ports/errors.js';
+import type { AnswerIntake, NewDelivery } from '../../src/ports/jobs.js';
+import { acceptFailedText, type DiscordDelivery, type DiscordFile } from './restore.js';
 
 /**
  * Threads are their own memory scope: channelId is the parent channel (whose settings apply),
@@ -30,26 +30,19 @@ export function scopeOf(channel: TextBasedChannel | null, channelId: string): { 
   return { channelId, threadId: null };
 }
 
-function inboundFile(a: { name: string; contentType: string | null; size: number; url: string }): InboundFile {
-  return {
-    filename: a.name,
-    mimeType: a.contentType ?? 'application/octet-stream',
-    size: a.size,
-    async read() {
-      // Attachment URLs are signed CDN links; no bot token is needed (or sent).
-      const res = await fetch(a.url);
-      if (!res.ok) throw new BotError(ErrorCode.FileDownloadFailed, `Could not download ${a.name} from Discord (HTTP ${res.status}).`);
-      return Buffer.from(await res.arrayBuffer());
-    },
-  };
-}
+const fileOf = (a: { name: string; contentType: string | null; size: number; url: string }): DiscordFile => ({
+  name: a.name,
+  contentType: a.contentType,
+  size: a.size,
+  url: a.url,
+});
 
 export class DiscordEventHandler {
   constructor(
     private readonly client: Client,
-    private readonly engine: MessageHandler,
+    private readonly intake: AnswerIntake,
     private readonly log: Logger,
-    private readonly opts: { messageContent: boolean; now?: () => number },
+    private readonly opts: { messageContent: boolean; applicationId: string; now?: () => number },
   ) {}
 
   async onInteraction(interaction: ChatInputCommandInteraction): Promise<void> {
@@ -62,8 +55,7 @@ export class DiscordEventHandler {
       await interaction.reply({ content: 'Unknown command; try `/llm help`.', flags: MessageFlags.Ephemeral });
       return;
     }
-    // Defer first: Discord allows 3 s for the first response, and the engine's own work
-    // (dedupe, tenant, queueing) must not eat into it.
+    // Defer first: Discord allows 3 s for the first response, and storing the job must not eat into it.
     try {
       await interaction.deferReply(spec.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
     } catch (err) {
@@ -71,41 +63,53 @@ export class DiscordEventHandler {
       if (err instanceof DiscordAPIError && err.code === 40060) return;
       throw err;
     }
-    const sink = new InteractionReplySink(interaction, this.client.rest, this.opts.now);
+    const target = {
+      applicationId: this.opts.applicationId,
+      token: interaction.token,
+      ephemeral: spec.ephemeral,
+      channelId: interaction.channelId,
+      createdTimestamp: interaction.createdTimestamp,
+    };
+    const sink = new InteractionReplySink(this.client.rest, target, {}, this.opts.now);
     try {
       const values: ArgValues = {};
-      const files: InboundFile[] = [];
+      const files: DiscordFile[] = [];
       for (const a of spec.args) {
         if (a.type === T.Attachment) {
           const att = interaction.options.getAttachment(a.name);
-          if (att) files.push(inboundFile(att));
+          if (att) files.push(fileOf(att));
         } else {
           const v = interaction.options.get(a.name)?.value;
           if (v !== undefined && v !== null) values[a.name] = v as string | number;
         }
       }
       const text = grammarText(spec, values);
-      const permissions = interaction.memberPermissions;
-      const outcome = await this.engine.handle(
+      const delivery: DiscordDelivery = {
+        kind: 'interaction',
+        applicationId: target.applicationId,
+        ephemeral: target.ephemeral,
+        replyChannelId: target.channelId,
+        createdTimestamp: target.createdTimestamp,
+        isAdmin: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false,
+        files,
+      };
+      const outcome = await this.accept(
         {
           platform: 'discord',
           tenantExternalId: interaction.guildId,
           eventId: `interaction:${interaction.id}`,
           ...scopeOf(interaction.channel, interaction.channelId),
-          caller: { userId: interaction.user.id, isAdmin: async () => permissions?.has(PermissionFlagsBits.ManageGuild) ?? false },
+          userId: interaction.user.id,
           text,
-          kind: 'command',
-          addressed: true,
-          isDirect: false,
-          ...(files.length ? { attachments: files } : {}),
+          delivery: delivery as unknown as Record<string, unknown>,
+          secrets: { token: interaction.token },
         },
-        sink,
+        (t) => sink.notice(t, { private: false, kind: 'error' }),
       );
-      if (!sink.used) {
-        if (outcome.status === 'no_tenant') await sink.notice('I am not set up in this server yet; ask an admin to re-add me.', { private: false, kind: 'notice' });
-        else if (!outcome.replied) await sink.abandon();
-      }
+      if (outcome === 'no_tenant') await sink.notice('I am not set up in this server yet; ask an admin to re-add me.', { private: false, kind: 'notice' });
+      else if (outcome === 'duplicate') await sink.unused();
     } catch (err) {
+      // Bad arguments (a grammar refusal) are answered here; the job was never stored.
       const error = asBotError(err);
       if (!sink.used) await sink.notice(error.userText(vocabularies.discord), { private: false, kind: 'error' }).catch(() => {});
       if (!error.expected) throw err;
@@ -128,29 +132,45 @@ export class DiscordEventHandler {
     // not worth a trip through the engine.
     if (!addressed && !this.opts.messageContent) return;
     const text = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ').replace(/\s+/g, ' ').trim();
-    const files = [...message.attachments.values()].map((a) => inboundFile(a));
+    const files = [...message.attachments.values()].map(fileOf);
     if (!text && files.length === 0) return;
-    const member = message.member;
-    const caller: Caller = {
-      userId: message.author.id,
-      isAdmin: async () => member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false,
+    const delivery: DiscordDelivery = {
+      kind: 'message',
+      messageId: message.id,
+      replyChannelId: message.channelId,
+      addressed,
+      isAdmin: message.member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false,
+      files,
     };
-    const sink = new MessageReplySink(message, this.client.rest);
-    await this.engine.handle(
+    await this.accept(
       {
         platform: 'discord',
         tenantExternalId: message.guildId,
         eventId: `message:${message.id}`,
         ...scopeOf(message.channel, message.channelId),
-        caller,
+        userId: message.author.id,
         text,
-        kind: 'message',
-        addressed,
-        isDirect: false,
-        ...(files.length ? { attachments: files } : {}),
+        delivery: delivery as unknown as Record<string, unknown>,
       },
-      sink,
+      // Only someone who addressed the bot hears that it cannot take questions now.
+      async (t) => {
+        if (addressed) await message.reply({ content: t, allowedMentions: { parse: [] } });
+      },
     );
+  }
+
+  /**
+   * Stores the job. If the database cannot take it, the user hears so at once (a Discord event,
+   * unlike a Slack delivery, is never sent again), and nothing is left half-done.
+   */
+  private async accept(d: NewDelivery, tell: (text: string) => Promise<unknown>) {
+    try {
+      return await this.intake.accept(d);
+    } catch (err) {
+      this.log.error({ err, eventId: d.eventId }, 'discord delivery could not be accepted');
+      await tell(acceptFailedText).catch(() => undefined);
+      return 'refused' as const;
+    }
   }
 
   /** Event handlers must not throw into discord.js's emitter; failures are logged, without text. */

@@ -1,6 +1,7 @@
 /**
  * The Discord adapter: one application, many guilds, each its own tenant. A discord.js gateway
- * client (only the intents it needs) feeds slash commands and mentions into the core's engine;
+ * client (only the intents it needs) turns slash commands and mentions into answer jobs, which
+ * the core runs and restore.ts rebuilds on whichever instance runs them;
  * guild joins and removals install and uninstall tenants; the install flow is two HTTP routes.
  */
 import { Client, Events, GatewayIntentBits, Options, Partials, Routes } from 'discord.js';
@@ -11,7 +12,8 @@ import type { HttpRouter } from '../../src/http/router.js';
 import type { TenantRegistry } from '../../src/tenancy/registry.js';
 import { commandRegistrationBody } from './commands.js';
 import { DiscordEventHandler } from './events.js';
-import type { MessageHandler } from '../../src/ports/engine.js';
+import type { AnswerIntake } from '../../src/ports/jobs.js';
+import { DiscordRestorer } from './restore.js';
 import { registerInstallRoutes } from './install.js';
 import { OAuthStates } from '../../src/security/oauth-states.js';
 import { describe } from './sinks.js';
@@ -19,7 +21,7 @@ import { describe } from './sinks.js';
 /** What the adapter uses of the core. */
 export type DiscordCore = Pick<Core, 'config' | 'logger' | 'database'> & {
   tenants: Pick<TenantRegistry, 'install' | 'markUninstalled' | 'list'>;
-  engine: MessageHandler;
+  jobs: AnswerIntake;
   http: HttpRouter;
 };
 
@@ -64,7 +66,12 @@ export async function startDiscord(core: DiscordCore, opts: DiscordOptions = {})
     allowedMentions: { parse: [] },
   });
 
-  const handler = new DiscordEventHandler(client, core.engine, log, { messageContent: config.DISCORD_MESSAGE_CONTENT, now: opts.now });
+  core.jobs.register('discord', new DiscordRestorer(client.rest, opts.now));
+  const handler = new DiscordEventHandler(client, core.jobs, log, {
+    messageContent: config.DISCORD_MESSAGE_CONTENT,
+    applicationId: config.DISCORD_APPLICATION_ID,
+    now: opts.now,
+  });
   const inOrder = new PerKeyQueue();
   // Joins and removals of one guild are applied in the order Discord sent them.
   const install = (g: { id: string; name: string }) =>

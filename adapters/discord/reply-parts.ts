@@ -30,8 +30,8 @@ export const rethrow: Recover = async (_content, error) => {
 export class DiscordPart implements ReplyPart {
   constructor(
     private message: PostedMessage,
-    /** What the message shows now. */
-    private shown: string,
+    /** What the message shows now; null when unknown (a message an earlier attempt wrote). */
+    private shown: string | null,
     private readonly recover: Recover,
   ) {}
 
@@ -60,7 +60,7 @@ export class DiscordPart implements ReplyPart {
 }
 
 /** Posts (and later edits or deletes) a message through REST alone, so it works with an uncached channel. */
-export async function postChannelMessage(rest: REST, channelId: string, text: string, replyTo?: string): Promise<PostedMessage> {
+export async function postChannelMessage(rest: REST, channelId: string, text: string, replyTo?: string): Promise<PostedMessage & { id: string }> {
   const body = {
     content: contentOf(text),
     allowed_mentions: NO_PINGS,
@@ -68,6 +68,7 @@ export async function postChannelMessage(rest: REST, channelId: string, text: st
   };
   const msg = (await rest.post(Routes.channelMessages(channelId), { body })) as { id: string };
   return {
+    id: msg.id,
     edit: async (content) => {
       await rest.patch(Routes.channelMessage(channelId, msg.id), { body: { content, allowed_mentions: NO_PINGS } });
     },

@@ -13,7 +13,8 @@ import { BusyError, type Admission } from '../ports/admission.js';
 import { LlmError, type LlmBackend } from '../ports/llm.js';
 import type { InboundMessage } from '../ports/messages.js';
 import type { KnowledgeBase, Passage } from '../ports/knowledge.js';
-import type { HandleOutcome } from '../ports/engine.js';
+import type { AnswerProgress, HandleOutcome } from '../ports/engine.js';
+import { interruptionOf } from './interruption.js';
 import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
 import { outcome } from './outcome.js';
 import { AnswerMetrics } from './answer-metrics.js';
@@ -57,7 +58,14 @@ export class AskPipeline {
     this.metrics = new AnswerMetrics(deps.metrics);
   }
 
-  async answer(tenant: Tenant, msg: InboundMessage, question: string, settings: ChannelSettings, reply: ReplyStream): Promise<HandleOutcome> {
+  async answer(
+    tenant: Tenant,
+    msg: InboundMessage,
+    question: string,
+    settings: ChannelSettings,
+    reply: ReplyStream,
+    progress: AnswerProgress = {},
+  ): Promise<HandleOutcome> {
     const { memory, usage, admission, options } = this.deps;
     const { metrics } = this;
     const started = performance.now();
@@ -71,8 +79,15 @@ export class AskPipeline {
     // The window is read alongside the question's insert, so it may or may not include it: it
     // asks for one message more and keeps only what is older than the question.
     const maxMessages = settings.memoryMessages ?? options.memoryMessages;
+    // A resumed job stored its question on an earlier attempt: it is not stored twice.
+    const storeQuestion = async () => {
+      if (progress.questionId !== undefined) return progress.questionId;
+      const id = await memory.append(tenant, key, { role: 'user', userId: msg.caller.userId, content: question });
+      progress.questionStored?.(id);
+      return id;
+    };
     const [questionId, today, persona, recent, hasDocuments] = await Promise.all([
-      memory.append(tenant, key, { role: 'user', userId: msg.caller.userId, content: question }),
+      storeQuestion(),
       usage.today(tenant),
       this.persona(tenant, settings),
       maxMessages > 0 ? memory.window(tenant, key, { maxMessages: maxMessages + 1, tokenBudget: options.memoryTokenBudget }) : [],
@@ -94,13 +109,19 @@ export class AskPipeline {
 
     await reply.start();
     let waitMs = 0;
+    const generated = { tokens: 0 };
+    progress.waiting?.();
     try {
       const { result, passages } = await admission.run(
         tenant,
         tenant.limits,
-        () => this.generate(tenant, question, persona, history, hasDocuments, reply, msg.signal),
-        (waited) => {
-          waitMs = waited;
+        () => this.generate(tenant, question, persona, history, hasDocuments, reply, msg.signal, generated, progress),
+        {
+          onStart: (waited) => {
+            waitMs = waited;
+            progress.answering?.();
+          },
+          ...(msg.signal ? { signal: msg.signal } : {}),
         },
       );
       const cite = citationLine(passages);
@@ -124,6 +145,17 @@ export class AskPipeline {
         },
       };
     } catch (err) {
+      const interrupted = interruptionOf(msg, err);
+      if (interrupted) {
+        // Left as it is for whoever resumes the job; the runner keeps the tokens generated so far.
+        reply.abandon();
+        throw interrupted;
+      }
+      // An answer stopped part-way (the console's Ctrl-C) still cost what was generated.
+      if (err instanceof LlmError && err.kind === 'aborted' && generated.tokens > 0) {
+        await usage.record(tenant, { requests: 1, completionTokens: generated.tokens });
+        metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, generated.tokens);
+      }
       return this.fail(tenant, err, reply, vocabularies[msg.platform]);
     }
   }
@@ -136,7 +168,9 @@ export class AskPipeline {
     history: StoredMessage[],
     withKnowledge: boolean,
     reply: ReplyStream,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    generated: { tokens: number },
+    progress: AnswerProgress,
   ) {
     const { backend, options } = this.deps;
     const passages = withKnowledge ? await this.retrieve(tenant, question) : [];
@@ -152,6 +186,9 @@ export class AskPipeline {
       },
       (delta) => {
         text += delta;
+        // Ollama streams about one token per chunk: the count is exact enough to meter an answer cut short.
+        generated.tokens += 1;
+        progress.tokens?.(generated.tokens);
         reply.update(text);
       },
     );

@@ -4,7 +4,8 @@
  */
 import type { Logger } from '../logger.js';
 import type { MetricRegistry } from '../metrics.js';
-import type { HandleOutcome, MessageHandler } from '../ports/engine.js';
+import type { AnswerProgress, HandleOutcome, MessageHandler } from '../ports/engine.js';
+import { interruptionOf } from './interruption.js';
 import { asBotError, BotError, ErrorCode, vocabularies } from '../ports/errors.js';
 import type { InboundMessage } from '../ports/messages.js';
 import type { ReplySink } from '../ports/reply.js';
@@ -41,11 +42,17 @@ export class Engine implements MessageHandler {
     this.metrics = new MessageMetrics(deps.metrics);
   }
 
-  async handle(msg: InboundMessage, sink: ReplySink): Promise<HandleOutcome> {
+  async handle(msg: InboundMessage, sink: ReplySink, progress?: AnswerProgress): Promise<HandleOutcome> {
     const started = performance.now();
     // One reply object per message: whatever path answers, it finishes exactly once.
     const reply = new ReplyStream(sink, this.deps.logger);
-    const result = await this.route(msg, reply).catch(async (err: unknown) => {
+    const result = await this.route(msg, reply, progress).catch(async (err: unknown) => {
+      // Handed back unfinished (shutdown): the reply stays as it is for whoever resumes it.
+      const interrupted = interruptionOf(msg, err);
+      if (interrupted) {
+        reply.abandon();
+        throw interrupted;
+      }
       const error = asBotError(err);
       // A refusal is a decision, logged once below; a fault gets its stack here.
       if (!error.expected) {
@@ -57,6 +64,8 @@ export class Engine implements MessageHandler {
         .catch(() => false);
       return outcome(error.expected ? 'refused' : 'failed', replied, error.code);
     });
+    // Nothing was said: take down whatever the platform shows meanwhile (a deferral's "thinking…").
+    if (!result.replied) await sink.unused?.().catch(() => undefined);
     this.metrics.handled(msg.platform, result);
     this.logOutcome(msg, result, performance.now() - started);
     return result;
@@ -80,7 +89,7 @@ export class Engine implements MessageHandler {
     else this.deps.logger.info(line, 'message handled');
   }
 
-  private async route(msg: InboundMessage, reply: ReplyStream): Promise<HandleOutcome> {
+  private async route(msg: InboundMessage, reply: ReplyStream, progress?: AnswerProgress): Promise<HandleOutcome> {
     const { dedupe, tenants, channels, logger } = this.deps;
     const words = vocabularies[msg.platform];
     // Independent round trips go together: each sequential one adds to every answer's latency.
@@ -133,7 +142,7 @@ export class Engine implements MessageHandler {
     }
     if (!this.shouldAnswer(msg, settings.mode)) return outcome('ignored', false);
     this.checkLength(question);
-    return this.deps.ask.answer(tenant as Tenant, msg, question, settings, reply);
+    return this.deps.ask.answer(tenant as Tenant, msg, question, settings, reply, progress);
   }
 
   /** A question past MAX_QUESTION_CHARS is refused before it is stored or reaches the model. */
@@ -156,3 +165,4 @@ export class Engine implements MessageHandler {
     return mode === 'all' || msg.addressed;
   }
 }
+

@@ -236,6 +236,8 @@ export const answerJobs = pgTable(
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
     platform: text('platform').notNull(),
+    /** The tenant as the platform names it (Slack team, Discord guild), for rebuilding the message. */
+    tenantExternalId: text('tenant_external_id').notNull(),
     eventId: text('event_id').notNull(),
     channelId: text('channel_id').notNull(),
     /** '' for the channel's own timeline. */

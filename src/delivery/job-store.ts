@@ -42,6 +42,7 @@ export class PostgresJobStore implements JobStore {
       .values({
         tenantId: scope.tenantId,
         platform: d.platform,
+        tenantExternalId: d.tenantExternalId,
         eventId: d.eventId,
         channelId: d.channelId,
         threadId: d.threadId ?? '',
@@ -169,6 +170,7 @@ export class PostgresJobStore implements JobStore {
       id: r.id,
       tenantId: r.tenantId,
       platform: r.platform as Platform,
+      tenantExternalId: r.tenantExternalId,
       eventId: r.eventId,
       channelId: r.channelId,
       threadId: r.threadId === '' ? null : r.threadId,

@@ -20,7 +20,7 @@ import { noMetrics, type MetricRegistry } from '../metrics.js';
 import { AdmissionMetrics } from './admission-metrics.js';
 import { buildLimiters, settle, type Limiters } from './bottleneck-limiters.js';
 import type { TenantScope, TenantLimits } from '../ports/tenancy.js';
-import { BusyError, type Admission, type AdmissionStats } from '../ports/admission.js';
+import { BusyError, type Admission, type AdmissionStats, type RunOptions } from '../ports/admission.js';
 
 export interface BottleneckAdmissionOptions {
   /** Backend slots (OLLAMA_PARALLEL): jobs running at once over all tenants (and instances with Redis). */
@@ -99,8 +99,10 @@ export class BottleneckAdmission implements Admission {
     return this.built;
   }
 
-  run<T>(scope: TenantScope, limits: TenantLimits, task: () => Promise<T>, onStart?: (waitedMs: number) => void): Promise<T> {
+  run<T>(scope: TenantScope, limits: TenantLimits, task: () => Promise<T>, options: RunOptions = {}): Promise<T> {
+    const { onStart, signal } = options;
     if (this.closing) return Promise.reject(new Error('admission is closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const tenantId = scope.tenantId;
     // A tenant with no concurrency can never start a job: refuse rather than let it time out.
     if (limits.maxConcurrent < 1) return Promise.reject(this.refuse('tenant_queue_full'));
@@ -111,6 +113,8 @@ export class BottleneckAdmission implements Admission {
 
     return new Promise<T>((resolve, reject) => {
       const job = this.enqueue(tenantId, reject);
+      // A caller that gives up while waiting leaves the queue now; Bottleneck skips the job later.
+      signal?.addEventListener('abort', () => this.cancel(job, signal.reason), { once: true });
       const start = async (): Promise<T | typeof SKIPPED> => {
         if (job.state !== 'queued') return SKIPPED;
         const waitedMs = this.markStarted(job);

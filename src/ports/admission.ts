@@ -29,13 +29,19 @@ export interface AdmissionStats {
   queued: number;
 }
 
+export interface RunOptions {
+  /** Called with the time waited, in ms, when the task gets its slot. */
+  onStart?: (waitedMs: number) => void;
+  /** Aborting it while the task still waits takes it out of the queue (rejects with the reason). */
+  signal?: AbortSignal;
+}
+
 export interface Admission {
   /**
-   * Runs `task` once the tenant's limiter and a global backend slot allow it. `onStart` is
-   * called with the time waited in ms when the task gets its slot.
+   * Runs `task` once the tenant's limiter and a global backend slot allow it.
    * Rejects with BusyError when a queue is full or the wait exceeds the time-out.
    */
-  run<T>(scope: TenantScope, limits: TenantLimits, task: () => Promise<T>, onStart?: (waitedMs: number) => void): Promise<T>;
+  run<T>(scope: TenantScope, limits: TenantLimits, task: () => Promise<T>, options?: RunOptions): Promise<T>;
   stats(): AdmissionStats;
   close(): Promise<void>;
 }

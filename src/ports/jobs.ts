@@ -35,6 +35,7 @@ export interface AnswerJob {
   id: string;
   tenantId: string;
   platform: Platform;
+  tenantExternalId: string;
   eventId: string;
   channelId: string;
   threadId: string | null;
@@ -94,4 +95,13 @@ export type ReplyRecorder = (refs: unknown[]) => void;
  */
 export interface DeliveryRestorer {
   restore(job: AnswerJob, record: ReplyRecorder): Promise<{ msg: InboundMessage; sink: ReplySink }>;
+}
+
+export type AcceptOutcome = 'accepted' | 'duplicate' | 'no_tenant';
+
+/** What adapters use: accept a delivery durably (then ack), and say how to rebuild their jobs. */
+export interface AnswerIntake {
+  /** Resolves once the job is stored; rejects when it could not be (the adapter must not ack as if it were). */
+  accept(delivery: NewDelivery): Promise<AcceptOutcome>;
+  register(platform: Platform, restorer: DeliveryRestorer): void;
 }

@@ -46,6 +46,13 @@ export interface ReplySink {
    * one into several calls); the first replaces whatever working() showed.
    */
   notice(text: string, options: NoticeOptions): Promise<void>;
+  /**
+   * Optional. The reply ended and used `parts` messages: messages past them that an earlier
+   * attempt of the same reply left (a resumed answer that came out shorter) are taken down.
+   */
+  trim?(parts: number): Promise<void>;
+  /** Optional. The message ended without any reply: take down whatever the platform shows (a deferral's "thinking…"). */
+  unused?(): Promise<void>;
 }
 
 /**

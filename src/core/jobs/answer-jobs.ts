@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../../logger.js';
 import { AnswerInterrupted, type HandleOutcome, type MessageHandler } from '../../ports/engine.js';
-import type { AnswerJob, DeliveryRestorer, FinalJobState, JobState, JobStore, NewDelivery } from '../../ports/jobs.js';
+import type { AcceptOutcome, AnswerIntake, AnswerJob, DeliveryRestorer, FinalJobState, JobState, JobStore, NewDelivery } from '../../ports/jobs.js';
 import type { ConversationStore, TenantDirectory, UsageLedger } from '../../ports/stores.js';
 import type { Platform } from '../../ports/tenancy.js';
 import { ReplyStream } from '../reply/stream.js';
@@ -44,8 +44,6 @@ export interface AnswerJobsDeps {
   options: AnswerJobsOptions;
 }
 
-export type AcceptOutcome = 'accepted' | 'duplicate' | 'no_tenant';
-
 /** What users read when an interrupted question is too old to answer again. */
 export const RESTARTED_TEXT = 'I was restarted before I could answer; please ask again.';
 
@@ -54,9 +52,13 @@ interface Running {
   done: Promise<void>;
 }
 
-export class AnswerJobs {
+/** How a job ended on this instance: a final state, or handed back unfinished. */
+export type JobSettlement = FinalJobState | 'released' | 'lost';
+
+export class AnswerJobs implements AnswerIntake {
   private readonly restorers = new Map<Platform, DeliveryRestorer>();
   private readonly running = new Map<string, Running>();
+  private readonly observers: ((job: AnswerJob, how: JobSettlement) => void)[] = [];
   private readonly leaseMs: number;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
@@ -92,6 +94,11 @@ export class AnswerJobs {
     this.sweepTimer = setInterval(() => void this.sweep(), every);
     this.sweepTimer.unref();
     void this.sweep();
+  }
+
+  /** Hears every job this instance settles (tests and benchmarks wait on it). */
+  onSettled(observer: (job: AnswerJob, how: JobSettlement) => void): void {
+    this.observers.push(observer);
   }
 
   /** Jobs running on this instance now. */
@@ -143,11 +150,25 @@ export class AnswerJobs {
   private launch(job: AnswerJob): void {
     if (this.running.has(job.id)) return;
     const controller = new AbortController();
-    const done = this.run(job, controller).finally(() => this.running.delete(job.id));
+    const done = this.run(job, controller).then(
+      (how) => this.settled(job, how),
+      () => this.settled(job, 'failed'),
+    );
     this.running.set(job.id, { controller, done });
   }
 
-  private async run(job: AnswerJob, controller: AbortController): Promise<void> {
+  private settled(job: AnswerJob, how: JobSettlement): void {
+    this.running.delete(job.id);
+    for (const observe of this.observers) {
+      try {
+        observe(job, how);
+      } catch {
+        // An observer's failure is its own.
+      }
+    }
+  }
+
+  private async run(job: AnswerJob, controller: AbortController): Promise<JobSettlement> {
     const { store, logger, options } = this.deps;
     const me = options.instanceId;
     let state: JobState = job.state;
@@ -166,7 +187,10 @@ export class AnswerJobs {
       if (!restorer) throw new Error(`no ${job.platform} adapter on this instance`);
       if (job.attempts > 1) {
         await this.meterLostAttempt(job);
-        if (Date.now() - job.createdAt.getTime() > options.resumeMaxAgeS * 1000) return await this.expire(job, restorer);
+        if (Date.now() - job.createdAt.getTime() > options.resumeMaxAgeS * 1000) {
+          await this.expire(job, restorer);
+          return 'expired';
+        }
       }
       const { msg, sink } = await restorer.restore(job, (refs) => {
         store.record(job, me, { reply: refs }).catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not record reply references'));
@@ -179,7 +203,9 @@ export class AnswerJobs {
         answering: () => void (state = 'answering'),
         tokens: (n) => void (tokens = n),
       });
-      await store.finish(job, me, finalState(outcome), outcome.code);
+      const final = finalState(outcome);
+      await store.finish(job, me, final, outcome.code);
+      return final;
     } catch (err) {
       const reason = controller.signal.reason ?? err;
       if (reason instanceof AnswerInterrupted) {
@@ -187,11 +213,13 @@ export class AnswerJobs {
           await store.record(job, me, { progressTokens: tokens, state });
           await store.release(job, me);
           logger.info({ jobId: job.id, tokens }, 'answer handed back for another instance to finish');
+          return 'released';
         }
-        return;
+        return 'lost';
       }
       logger.error({ err, jobId: job.id, tenantId: job.tenantId }, 'answer job failed');
       await store.finish(job, me, 'failed', 'internal').catch(() => undefined);
+      return 'failed';
     } finally {
       clearInterval(renew);
     }

@@ -69,6 +69,21 @@ export class ReplyStream {
     this.schedule();
   }
 
+  /**
+   * Stops writing without a final text: the answer was interrupted (shutdown) and whoever resumes
+   * it finishes the messages as they are. Later calls of any kind do nothing.
+   */
+  abandon(): void {
+    this.finishing ??= Promise.resolve();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** True once finish() or abandon() was called. */
+  get ended(): boolean {
+    return this.finishing !== null;
+  }
+
   /** The final text, exactly once. Rejects when the platform did not take it (the caller reports it). */
   finish(text: string, options: FinishOptions = {}): Promise<void> {
     this.finishing ??= this.deliver(text.trim() || NO_TEXT, options.kind ?? 'answer', options.ephemeral ?? false);
@@ -191,6 +206,7 @@ export class ReplyStream {
       }
     }
     await this.removeLive();
+    await this.sink.trim?.(this.sealed + pieces.length).catch((err: unknown) => this.logger?.warn({ err }, 'could not take down earlier reply messages'));
   }
 
   private async removeLive(): Promise<void> {
