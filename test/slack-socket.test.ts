@@ -76,7 +76,7 @@ describe('Slack Socket Mode', () => {
     ollama.reply = () => 'over the socket';
     const envelopeId = await slack.socketDeliver('events_api', eventEnvelope(ws, mentionEvent(ws, { channel: 'CS', user: 'UINS', text: 'hi', ts: '5000.000100' })));
     expect(slack.socketAcks).toContain(envelopeId);
-    await vi.waitFor(() => expect(handled).toContain('app_mention'), { timeout: 15_000, interval: 20 });
+    await vi.waitFor(() => expect(handled).toContain('job:answered'), { timeout: 15_000, interval: 20 });
     expect(slack.botMessages('xoxb-sock').filter((m) => m.threadTs === '5000.000100').map((m) => m.text)).toEqual(['over the socket']);
 
     await adapter.close();

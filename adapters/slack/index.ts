@@ -14,15 +14,15 @@ import { LRUCache } from 'lru-cache';
 import type { Core } from '../../src/app.js';
 import { TokenSealer } from '../../src/security/sealing.js';
 import { OAuthStates } from '../../src/security/oauth-states.js';
-import { EventDeduper } from '../../src/delivery/dedupe.js';
 import { boltLogger } from './bolt-logger.js';
 import { SlackAdminCheck } from './inbound.js';
 import { PostgresInstallationStore } from './installation-store.js';
-import { registerListeners } from './listeners.js';
+import { mustRetry, registerListeners } from './listeners.js';
 import { createInstaller, mountInstallRoutes, stateSecretOf } from './oauth.js';
 import { StreamingPolicy } from './reply-sink.js';
+import { SlackRestorer } from './restore.js';
 
-export type SlackCore = Pick<Core, 'config' | 'logger' | 'database' | 'tenants' | 'engine' | 'http'>;
+export type SlackCore = Pick<Core, 'config' | 'logger' | 'database' | 'tenants' | 'jobs' | 'dedupe' | 'http'>;
 
 export interface StartSlackOptions {
   /** Try chat.startStream before falling back to chat.update (default true). */
@@ -35,6 +35,7 @@ export interface StartSlackOptions {
   authorizationUrl?: string;
   /** Seconds a users.info admin answer is trusted. */
   adminCacheMs?: number;
+  /** Called once per delivery when it is done with: its job settled, or the listener let it go (tests wait on it). */
   onHandled?: (what: string) => void;
 }
 
@@ -61,14 +62,19 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     timeout: 15_000,
     logger: slackLogger,
   });
-  const progressClients = new LRUCache<string, WebClient>({ max: 1_000, ttl: 10 * 60_000 });
-  const progressClient = (token: string) => {
-    let client = progressClients.get(token);
-    if (!client) {
-      client = new WebClient(token, { ...clientOptions(), rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
-      progressClients.set(token, client);
+  // One pair of clients per bot token: bounded retries for posts and final edits, and one that
+  // rejects rate-limited calls at once for progress edits.
+  const clients = new LRUCache<string, { client: WebClient; progress: WebClient }>({ max: 1_000, ttl: 10 * 60_000 });
+  const clientsFor = (token: string) => {
+    let pair = clients.get(token);
+    if (!pair) {
+      pair = {
+        client: new WebClient(token, clientOptions()),
+        progress: new WebClient(token, { ...clientOptions(), rejectRateLimitedCalls: true, retryConfig: { retries: 0 } }),
+      };
+      clients.set(token, pair);
     }
-    return client;
+    return pair;
   };
 
   const stateSecret = stateSecretOf(c.SLACK_STATE_SECRET, c.SLACK_CLIENT_SECRET);
@@ -105,8 +111,19 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
       signingSecret: c.SLACK_SIGNING_SECRET,
       endpoints: '/slack/events',
       logger: slackLogger,
-      // Ack first, work after: Slack wants the answer within 3 s and retries otherwise.
-      processBeforeResponse: false,
+      // The ack waits for the durable accept (one insert; the installation and tenant are cached),
+      // never for the answer: "acked" then means "stored".
+      processBeforeResponse: true,
+      // A delivery that could not be stored is answered 503, so Slack sends it again.
+      processEventErrorHandler: async ({ error, response, logger: boltLog }) => {
+        if (response.headersSent) return false;
+        const retry = mustRetry(error);
+        if (retry) logger.warn('slack delivery not stored (database unavailable); answered 503 so Slack retries');
+        else boltLog.error(`slack delivery failed: ${(error as Error).message}`);
+        response.writeHead(retry ? 503 : 500, retry ? { 'retry-after': '30' } : {});
+        response.end();
+        return true;
+      },
     });
     receiver = httpReceiver;
   }
@@ -119,23 +136,31 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     ignoreSelf: true,
   });
 
+  core.jobs.register(
+    'slack',
+    new SlackRestorer({
+      installer,
+      clients: clientsFor,
+      admin: new SlackAdminCheck(
+        {
+          installerOf: async (key) => (await core.tenants.resolve('slack', key))?.installedBy ?? null,
+        },
+        opts.adminCacheMs ?? 60_000,
+      ),
+      streaming: new StreamingPolicy(opts.nativeStreaming ?? true),
+      apiUrl: c.SLACK_API_URL,
+      logger,
+      maxMessageChars: opts.maxMessageChars,
+      minUpdateIntervalMs: opts.minUpdateIntervalMs,
+    }),
+  );
+  if (opts.onHandled) core.jobs.onSettled((job, how) => job.platform === 'slack' && opts.onHandled!(`job:${how}`));
   registerListeners(app, {
-    engine: core.engine,
+    intake: core.jobs,
     tenants: core.tenants,
     store,
-    dedupe: new EventDeduper(core.database.db),
-    admin: new SlackAdminCheck(
-      {
-        installerOf: async (key) => (await core.tenants.resolve('slack', key))?.installedBy ?? null,
-      },
-      opts.adminCacheMs ?? 60_000,
-    ),
-    progressClient,
-    streaming: new StreamingPolicy(opts.nativeStreaming ?? true),
-    apiUrl: c.SLACK_API_URL,
+    dedupe: core.dedupe,
     logger,
-    maxMessageChars: opts.maxMessageChars,
-    minUpdateIntervalMs: opts.minUpdateIntervalMs,
     onHandled: opts.onHandled,
   });
 
@@ -162,7 +187,8 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     store,
     async close() {
       if (socketMode) await app.stop();
-      progressClients.clear();
+      clients.clear();
     },
   };
 }
+

@@ -1,36 +1,40 @@
 /**
  * Bolt listeners: mentions, DMs, channel messages, the /llm command and the app's lifecycle
- * events. Each turns a delivery into an InboundMessage plus a SlackReplySink and hands both to
- * the engine; Bolt has already acked (events) or the listener acks first (commands), so the
- * work runs after the 3-second window.
+ * events. A message or command becomes an answer job, stored before Slack gets its ack (the
+ * receiver holds the HTTP response until the listener returns): if it cannot be stored, the
+ * listener throws AcceptFailed and Slack is answered 503, so it delivers again. The answer runs
+ * after the ack, from the job (restore.ts rebuilds it, on this or another instance).
  */
 import type { AllMiddlewareArgs, App, Context, SlackCommandMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/logger.js';
 import type { TenantRegistry } from '../../src/tenancy/registry.js';
-import { inboundFiles, stripBotMention, threadHistory, type SlackAdminCheck, type SlackFileLike } from './inbound.js';
+import { stripBotMention, type SlackFileLike } from './inbound.js';
 import type { PostgresInstallationStore } from './installation-store.js';
-import { SlackReplySink, type SlackReplySinkOptions, type SlackReplyTarget, type StreamingPolicy } from './reply-sink.js';
-import type { InboundMessage, PriorMessage } from '../../src/ports/messages.js';
-import type { MessageHandler } from '../../src/ports/engine.js';
+import type { AnswerIntake, NewDelivery } from '../../src/ports/jobs.js';
 import type { DeliveryDedupe } from '../../src/ports/stores.js';
+import type { SlackDelivery } from './restore.js';
+
+/** What a slash command's user reads when their command could not be stored (Slack never resends a command). */
+const COMMAND_NOT_ACCEPTED = "I can't take commands right now (my database is unavailable). Please try again in a minute.";
 
 export interface SlackListenerDeps {
-  engine: MessageHandler;
+  /** Where deliveries are stored durably before Slack gets its ack. */
+  intake: AnswerIntake;
   tenants: Pick<TenantRegistry, 'markUninstalled'>;
   store: PostgresInstallationStore;
   /** Lifecycle events (uninstall, revoke) are acted on once per delivery id. */
   dedupe: DeliveryDedupe;
-  admin: SlackAdminCheck;
-  /** A client for `token` that rejects rate-limited calls at once (progress edits). */
-  progressClient(token: string): WebClient;
-  streaming: StreamingPolicy;
-  apiUrl: string;
   logger: Logger;
-  maxMessageChars?: number;
-  minUpdateIntervalMs?: number;
-  /** Called when a listener's work is done (tests wait on it). */
+  /** Called when a listener is done with a delivery it did not hand over as a job (tests wait on it). */
   onHandled?: (what: string) => void;
+}
+
+/** The delivery could not be stored: Slack must be answered non-2xx so it delivers it again. */
+export class AcceptFailed extends Error {
+  constructor(cause: unknown) {
+    super('the delivery could not be stored', { cause });
+    this.name = 'AcceptFailed';
+  }
 }
 
 /** Message subtypes that are still a person writing to the channel. */
@@ -60,10 +64,7 @@ export function registerListeners(app: App, d: SlackListenerDeps): void {
   const l = new SlackListeners(d);
   app.event('app_mention', (args) => l.track('app_mention', () => l.mention(args)));
   app.event('message', (args) => l.track('message', () => l.message(args)));
-  app.command('/llm', async (args) => {
-    await args.ack();
-    await l.track('command', () => l.command(args));
-  });
+  app.command('/llm', (args) => l.track('command', () => l.command(args)));
   app.event('app_uninstalled', ({ body, context }) =>
     l.track('app_uninstalled', () => l.uninstall(lifecycleKey(body, context), body, 'app_uninstalled')),
   );
@@ -74,107 +75,145 @@ export function registerListeners(app: App, d: SlackListenerDeps): void {
     }),
   );
   app.error(async (err) => {
-    d.logger.warn({ code: (err as { code?: string }).code, err: err.message.replace(/xox[a-z]-[A-Za-z0-9-]+/g, '[token]') }, 'slack listener error');
     d.onHandled?.('error');
+    // Not stored (or the installation could not be read): Slack must send it again, so the
+    // error goes on to the receiver, which answers 503.
+    if (mustRetry(err)) throw err;
+    d.logger.warn({ code: (err as { code?: string }).code, err: err.message.replace(/xox[a-z]-[A-Za-z0-9-]+/g, '[token]') }, 'slack listener error');
   });
 }
 
 class SlackListeners {
   constructor(private readonly d: SlackListenerDeps) {}
 
-  /** Runs a listener's work and reports it done (also when it decided to ignore the delivery). */
-  async track(what: string, work: () => Promise<void>): Promise<void> {
+  /**
+   * Runs a listener's work. A delivery handed over as a job is reported done by the job; anything
+   * else (ignored, a duplicate, a lifecycle event) is reported here.
+   */
+  async track(what: string, work: () => Promise<void | 'accepted'>): Promise<void> {
+    let accepted = false;
     try {
-      await work();
+      accepted = (await work()) === 'accepted';
     } finally {
-      this.d.onHandled?.(what);
+      if (!accepted) this.d.onHandled?.(what);
     }
   }
 
-  async mention({ event, body, context, client }: MentionArgs): Promise<void> {
+  async mention({ event, body, context }: MentionArgs): Promise<void | 'accepted'> {
     const workspace = workspaceKeyOf(context);
-    const token = context.botToken;
     const e = event as typeof event & { files?: SlackFileLike[]; bot_id?: string };
-    if (!workspace || !token || !e.user || e.bot_id) return;
+    if (!workspace || !e.user || e.bot_id) return;
     const threadTs = e.thread_ts ?? e.ts;
-    // A first mention inside an existing thread brings the thread along (the engine keeps it once).
-    const priorMessages =
-      e.thread_ts && e.thread_ts !== e.ts
-        ? await threadHistory(client, e.channel, e.thread_ts, e.ts, { userId: context.botUserId, botId: context.botId }).catch((err) => {
-            this.d.logger.warn({ err: (err as { code?: string }).code }, 'slack conversations.replies failed');
-            return [];
-          })
-        : undefined;
-    await this.handleChat({ body, context, client, workspace, token, event: e, user: e.user, threadTs, isDirect: false, addressed: true, priorMessages });
+    return this.acceptChat({
+      body,
+      context,
+      workspace,
+      event: e,
+      user: e.user,
+      threadTs,
+      isDirect: false,
+      addressed: true,
+      // A first mention inside an existing thread brings the thread along (read when answering).
+      historyBefore: e.thread_ts && e.thread_ts !== e.ts ? e.ts : null,
+    });
   }
 
-  async message({ event, body, context, client }: MessageArgs): Promise<void> {
+  async message({ event, body, context }: MessageArgs): Promise<void | 'accepted'> {
     const e = event as unknown as SlackMessageEvent;
     const workspace = workspaceKeyOf(context);
-    const token = context.botToken;
     // Edits, joins, other bots (and, through Bolt's ignoreSelf, this bot) are not people talking.
-    if (!workspace || !token || !e.user || e.bot_id || !PERSON_SUBTYPES.has(e.subtype)) return;
+    if (!workspace || !e.user || e.bot_id || !PERSON_SUBTYPES.has(e.subtype)) return;
     const isDirect = e.channel_type === 'im';
     // A channel message that mentions the bot also arrives as app_mention; answer that one only.
     if (!isDirect && context.botUserId && (e.text ?? '').includes(`<@${context.botUserId}`)) return;
     const threadTs = isDirect ? (e.thread_ts ?? null) : (e.thread_ts ?? e.ts);
     // The engine decides by channel mode whether ambient channel chatter gets an answer.
-    await this.handleChat({ body, context, client, workspace, token, event: e, user: e.user, threadTs, isDirect, addressed: isDirect });
+    return this.acceptChat({ body, context, workspace, event: e, user: e.user, threadTs, isDirect, addressed: isDirect, historyBefore: null });
   }
 
-  /** A mention or a message, as the engine sees it, answered through a sink on that thread. */
-  private async handleChat(a: {
+  /** A mention or a message, stored as an answer job on its thread. */
+  private async acceptChat(a: {
     body: unknown;
     context: MentionArgs['context'];
-    client: MentionArgs['client'];
     workspace: string;
-    token: string;
     event: { channel: string; text?: string; files?: SlackFileLike[] };
     user: string;
     threadTs: string | null;
     isDirect: boolean;
     addressed: boolean;
-    priorMessages?: PriorMessage[];
-  }): Promise<void> {
-    const { event: e, workspace, client, context } = a;
-    const msg: InboundMessage = {
+    historyBefore: string | null;
+  }): Promise<void | 'accepted'> {
+    const { event: e, workspace, context } = a;
+    const eventId = (a.body as { event_id?: string }).event_id;
+    if (!eventId) return;
+    const delivery: SlackDelivery = {
+      kind: 'event',
+      ...installationOf(context, workspace),
+      channel: e.channel,
+      threadTs: a.threadTs,
+      isDirect: a.isDirect,
+      addressed: a.addressed,
+      historyBefore: a.historyBefore,
+      files: e.files ?? [],
+    };
+    return this.accept({
       platform: 'slack',
       tenantExternalId: workspace,
-      eventId: (a.body as { event_id?: string }).event_id,
+      eventId,
       channelId: e.channel,
       threadId: a.threadTs,
-      caller: this.caller(client, workspace, a.user),
+      userId: a.user,
       text: stripBotMention(e.text ?? '', context.botUserId),
-      kind: 'message',
-      addressed: a.addressed,
-      isDirect: a.isDirect,
-      attachments: inboundFiles(client, a.token, e.files, this.d.apiUrl),
-      ...(a.priorMessages?.length ? { priorMessages: a.priorMessages } : {}),
-    };
-    const target = { channel: e.channel, threadTs: a.threadTs, userId: a.user, teamId: context.teamId ?? workspace, isDirect: a.isDirect };
-    await this.d.engine.handle(msg, this.sink(client, a.token, workspace, target));
+      delivery: delivery as unknown as Record<string, unknown>,
+    });
   }
 
-  async command({ command, respond, context, client }: CommandArgs): Promise<void> {
+  async command({ command, context, ack }: CommandArgs): Promise<void | 'accepted'> {
     const workspace = workspaceKeyOf(context);
-    const token = context.botToken;
-    if (!workspace || !token) return;
+    if (!workspace) return void (await ack());
     const isDirect = command.channel_name === 'directmessage' || command.channel_id.startsWith('D');
-    const msg: InboundMessage = {
-      platform: 'slack',
-      tenantExternalId: workspace,
-      // Slack does not retry slash commands; the trigger id still makes a replay harmless.
-      eventId: `command:${command.trigger_id}`,
-      channelId: command.channel_id,
-      threadId: null,
-      caller: this.caller(client, workspace, command.user_id),
-      text: command.text ?? '',
+    const delivery: SlackDelivery = {
       kind: 'command',
-      addressed: true,
+      ...installationOf(context, workspace),
+      channel: command.channel_id,
+      threadTs: null,
       isDirect,
+      addressed: true,
+      historyBefore: null,
+      files: [],
     };
-    const target = { channel: command.channel_id, threadTs: null, userId: command.user_id, teamId: context.teamId ?? workspace, isDirect };
-    await this.d.engine.handle(msg, this.sink(client, token, workspace, target, { lazy: true, respond: (m) => respond(m) }));
+    try {
+      const outcome = await this.accept({
+        platform: 'slack',
+        tenantExternalId: workspace,
+        // Slack does not retry slash commands; the trigger id still makes a replay harmless.
+        eventId: `command:${command.trigger_id}`,
+        channelId: command.channel_id,
+        threadId: null,
+        userId: command.user_id,
+        text: command.text ?? '',
+        delivery: delivery as unknown as Record<string, unknown>,
+        secrets: { responseUrl: command.response_url },
+      });
+      await ack();
+      return outcome;
+    } catch (err) {
+      // Slack never sends a command again: the user hears at once that it was not taken.
+      this.d.logger.error({ err }, 'slack command could not be accepted');
+      await ack({ response_type: 'ephemeral', text: COMMAND_NOT_ACCEPTED });
+    }
+  }
+
+  /** Stores the job (Slack gets its ack after this); a failure becomes AcceptFailed (503: Slack retries). */
+  private async accept(d: NewDelivery): Promise<void | 'accepted'> {
+    let outcome;
+    try {
+      outcome = await this.d.intake.accept(d);
+    } catch (err) {
+      throw new AcceptFailed(err);
+    }
+    if (outcome === 'accepted') return 'accepted';
+    this.d.logger.debug({ eventId: d.eventId, outcome }, 'slack delivery not run');
   }
 
   /**
@@ -198,27 +237,25 @@ class SlackListeners {
     await this.d.tenants.markUninstalled('slack', workspace);
     this.d.logger.info({ workspace, why }, 'slack app uninstalled; tokens deleted');
   }
-
-  private caller(client: WebClient, workspace: string, userId: string) {
-    return { userId, isAdmin: () => this.d.admin.isAdmin(client, workspace, userId) };
-  }
-
-  private sink(client: WebClient, token: string, workspace: string, target: SlackReplyTarget, extra: Partial<SlackReplySinkOptions> = {}): SlackReplySink {
-    return new SlackReplySink({
-      client,
-      progressClient: this.d.progressClient(token),
-      target,
-      streaming: this.d.streaming,
-      workspace,
-      logger: this.d.logger,
-      maxMessageChars: this.d.maxMessageChars,
-      minUpdateIntervalMs: this.d.minUpdateIntervalMs,
-      ...extra,
-    });
-  }
 }
 
 function lifecycleKey(body: unknown, context: Context): string | undefined {
   const b = body as { is_enterprise_install?: boolean; enterprise_id?: string; team_id?: string };
   return b.is_enterprise_install ? b.enterprise_id : (b.team_id ?? context.teamId);
+}
+
+/** Where to find the workspace's installation again when the job runs. */
+function installationOf(context: Context, workspace: string): Pick<SlackDelivery, 'teamId' | 'enterpriseId' | 'isEnterpriseInstall'> {
+  return { teamId: context.teamId ?? workspace, enterpriseId: context.enterpriseId ?? null, isEnterpriseInstall: context.isEnterpriseInstall === true };
+}
+
+/**
+ * Errors after which Slack must deliver again: the job was not stored, or the installation could
+ * not be read (Bolt wraps an authorize failure; the store's error is in its cause chain).
+ */
+export function mustRetry(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown; original?: unknown }).original ?? (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof AcceptFailed || (e as Error).name === 'InstallationStoreUnavailable') return true;
+  }
+  return false;
 }

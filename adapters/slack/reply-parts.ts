@@ -147,6 +147,39 @@ export class UpdatePart extends SlackPart {
   }
 }
 
+/**
+ * A message an earlier attempt of this reply left (the process died mid-answer): what it shows is
+ * unknown, so every write replaces it; a native stream it may still be is stopped first (its
+ * appended text cannot be known or taken back).
+ */
+export class ResumedPart extends UpdatePart {
+  private stopped: boolean;
+
+  constructor(wire: SlackWire, ts: string, wasStream: boolean) {
+    super(wire, ts, { text: '\u0000unknown', final: false });
+    this.stopped = !wasStream;
+  }
+
+  override async update(text: string): Promise<void> {
+    await this.stopStream();
+    await super.update(text);
+  }
+
+  override async close(text: string): Promise<void> {
+    await this.stopStream();
+    await super.close(text);
+  }
+
+  private async stopStream(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    // A stream that already stopped (or aged out) refuses; the message is edited either way.
+    await this.wire.client.chat
+      .stopStream({ channel: this.wire.channel, ts: this.ts })
+      .catch((e: unknown) => this.wire.logger.info({ err: failureOf(e) }, 'slack stopStream of an interrupted reply refused'));
+  }
+}
+
 export class ResponsePart implements ReplyPart {
   constructor(private readonly respond: Respond) {}
 

@@ -10,7 +10,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/logger.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
-import { failureOf, platformError, ResponsePart, StreamPart, THINKING_TASK, UpdatePart, type Respond, type SlackWire } from './reply-parts.js';
+import { failureOf, platformError, ResponsePart, ResumedPart, StreamPart, THINKING_TASK, UpdatePart, type Respond, type SlackWire } from './reply-parts.js';
 import type { NoticeOptions, ReplyLimits, ReplyPart, ReplySink } from '../../src/ports/reply.js';
 
 export const DEFAULT_MAX_MESSAGE_CHARS = 3500;
@@ -43,6 +43,12 @@ export interface SlackReplyTarget {
   isDirect: boolean;
 }
 
+/** One message of a reply as an answer job keeps it (to finish it in place after a restart). */
+export interface SlackRef {
+  kind: 'stream' | 'message';
+  ts: string;
+}
+
 export interface SlackReplySinkOptions {
   /** Bounded retries (it waits out a short Retry-After): placeholder and final writes. */
   client: WebClient;
@@ -61,6 +67,10 @@ export interface SlackReplySinkOptions {
   maxMessageChars?: number;
   /** @defaultValue 1000 */
   minUpdateIntervalMs?: number;
+  /** Messages an earlier attempt of this reply posted: reused, not posted again. */
+  refs?: SlackRef[];
+  /** Told whenever the reply's list of messages changes. */
+  record?: (refs: SlackRef[]) => void;
 }
 
 export class SlackReplySink implements ReplySink {
@@ -72,10 +82,14 @@ export class SlackReplySink implements ReplySink {
   private firstTs: string | undefined;
   /** The bot cannot post in this channel (a slash command where it is not a member): response_url only. */
   private channelClosed = false;
+  /** The reply's messages so far, in order (what an answer job records). */
+  private readonly refs: SlackRef[];
 
   constructor(private readonly o: SlackReplySinkOptions) {
     this.limits = { maxChars: o.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS, minUpdateIntervalMs: o.minUpdateIntervalMs ?? 1000 };
     this.wire = { client: o.client, progressClient: o.progressClient, channel: o.target.channel, logger: o.logger };
+    this.refs = [...(o.refs ?? [])];
+    this.firstTs = this.refs[0]?.ts;
   }
 
   /** The first message's ts, once posted. */
@@ -84,6 +98,9 @@ export class SlackReplySink implements ReplySink {
   }
 
   async working(): Promise<void> {
+    // A resumed reply: its first message is already there, whatever state it was left in.
+    const earlier = this.refs[0];
+    if (earlier && !this.indicator) return void (this.indicator = this.resumed(earlier));
     if (this.o.lazy || this.indicator || this.firstTs) return;
     const t = this.o.target;
     if (t.threadTs && this.o.streaming.allowed(this.o.workspace)) {
@@ -94,7 +111,7 @@ export class SlackReplySink implements ReplySink {
           ...(t.isDirect ? {} : { recipient_user_id: t.userId, recipient_team_id: t.teamId }),
           chunks: [{ ...THINKING_TASK, status: 'in_progress' }],
         });
-        if (res.ts) return void this.putUp(new StreamPart(this.wire, res.ts));
+        if (res.ts) return void this.putUp(new StreamPart(this.wire, res.ts), 'stream');
       } catch (e) {
         // A refusal (not_allowed, unknown_method, missing_scope...) holds for the workspace.
         if (platformError(e)) this.o.streaming.refuse(this.o.workspace);
@@ -103,7 +120,7 @@ export class SlackReplySink implements ReplySink {
     }
     try {
       const ts = await this.post(PLACEHOLDER, 0);
-      this.putUp(new UpdatePart(this.wire, ts, { text: PLACEHOLDER, final: true }));
+      this.putUp(new UpdatePart(this.wire, ts, { text: PLACEHOLDER, final: true }), 'message');
     } catch (e) {
       // A slash command in a channel the bot is not in: only response_url reaches it.
       if (!this.o.respond) throw e;
@@ -112,7 +129,8 @@ export class SlackReplySink implements ReplySink {
   }
 
   async open(index: number, text: string): Promise<ReplyPart> {
-    const adopted = index === 0 ? this.takeIndicator() : null;
+    const earlier = this.refs[index];
+    const adopted = index === 0 ? (this.takeIndicator() ?? (earlier ? this.resumed(earlier) : null)) : earlier ? this.resumed(earlier) : null;
     if (adopted) return adopted.adopt(text);
     if (this.channelClosed) return new ResponsePart(this.o.respond!);
     try {
@@ -127,7 +145,7 @@ export class SlackReplySink implements ReplySink {
 
   async notice(text: string, options: NoticeOptions): Promise<void> {
     if (options.private) return this.noticePrivately(text);
-    const indicator = this.takeIndicator();
+    const indicator = this.takeIndicator() ?? (this.refs[0] ? this.resumed(this.refs[0]) : null);
     if (indicator) return indicator.close(text, options.kind);
     if (!this.channelClosed) {
       try {
@@ -155,9 +173,31 @@ export class SlackReplySink implements ReplySink {
     await this.o.client.chat.postEphemeral({ channel: t.channel, user: t.userId, text: mrkdwn, ...(t.threadTs ? { thread_ts: t.threadTs } : {}) });
   }
 
-  private putUp(indicator: StreamPart | UpdatePart): void {
+  /** Takes down messages an earlier attempt left past the `parts` this reply ended with. */
+  async trim(parts: number): Promise<void> {
+    const extra = this.refs.splice(parts);
+    if (extra.length === 0) return;
+    for (const r of extra) {
+      await this.o.client.chat.delete({ channel: this.o.target.channel, ts: r.ts }).catch((e: unknown) => {
+        this.o.logger.warn({ err: failureOf(e) }, 'slack could not delete a message left by an interrupted reply');
+      });
+    }
+    this.o.record?.([...this.refs]);
+  }
+
+  private putUp(indicator: StreamPart | UpdatePart, kind: SlackRef['kind']): void {
     this.indicator = indicator;
     this.firstTs = indicator.ts;
+    this.remember(0, { kind, ts: indicator.ts });
+  }
+
+  private resumed(ref: SlackRef): UpdatePart {
+    return new ResumedPart(this.wire, ref.ts, ref.kind === 'stream');
+  }
+
+  private remember(index: number, ref: SlackRef): void {
+    this.refs[index] = ref;
+    this.o.record?.([...this.refs]);
   }
 
   private takeIndicator(): StreamPart | UpdatePart | null {
@@ -173,6 +213,7 @@ export class SlackReplySink implements ReplySink {
     const res = await this.o.client.chat.postMessage({ channel: t.channel, text, ...(thread ? { thread_ts: thread } : {}) });
     if (!res.ts) throw new Error('slack chat.postMessage returned no ts');
     this.firstTs ??= res.ts;
+    this.remember(index, { kind: 'message', ts: res.ts });
     return res.ts;
   }
 }
