@@ -116,6 +116,9 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     options: {
       instanceId: opts.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
       resumeMaxAgeS: config.RESUME_MAX_AGE_S,
+      leaseMs: config.ANSWER_LEASE_MS,
+      // Orphans are looked for often enough to be resumed soon after their lease runs out.
+      sweepMs: Math.min(5_000, Math.ceil(config.ANSWER_LEASE_MS / 2)),
       maxQuestionChars: config.MAX_QUESTION_CHARS,
     },
   });

@@ -57,8 +57,10 @@ export const configSchema = z.object({
   MAX_QUESTION_CHARS: int(1, 1_000_000).default(8000),
   /** How long a stopping instance lets running answers finish, in ms. */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(25_000),
-  /** An interrupted answer younger than this is answered again after a restart (reserved: not resumed yet). */
+  /** An interrupted answer younger than this is answered again after a restart; older ones get a notice. */
   RESUME_MAX_AGE_S: int(0, 86_400).default(600),
+  /** How long an answer's lease lasts unrenewed: after a crash, another instance takes the answer over after this. */
+  ANSWER_LEASE_MS: int(1_000, 600_000).default(30_000),
 
   QDRANT_URL: httpUrl.optional(),
   QDRANT_API_KEY: secret('an API key').optional(),

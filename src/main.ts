@@ -80,6 +80,8 @@ async function start(config: Config, logger: Logger): Promise<void> {
     }
     await startAdapters(core, config, adapters);
     const port = await listen(core, config.PORT);
+    // Interrupted answers (this instance's before a restart, or a dead instance's) are resumed.
+    core.jobs.start();
     logger.info({ port, publicUrl: config.PUBLIC_URL, defaultPlan: config.DEFAULT_PLAN }, `listening on :${port} (/healthz, /readyz, /metrics)`);
   } catch (err) {
     await closeAll();
@@ -91,8 +93,14 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down');
+    // Drain: not ready any more, no new answers or claims (deliveries are still stored, for
+    // another instance or the next start); running answers get the grace period, the rest hand
+    // their lease back; adapters, the limiter and the database close after that, the database last.
+    core.http.drain();
+    logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS, running: core.jobs.active }, 'shutting down');
+    await core.jobs.drain(config.SHUTDOWN_GRACE_MS).catch((err) => logger.error({ err }, 'drain failed'));
     await closeAll();
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -5,8 +5,7 @@
  * tenant, stores the sealed installation and DMs the installer a welcome.
  */
 import { createHmac } from 'node:crypto';
-import {
-  ClearStateStore,
+import slackOAuth, {
   InstallProvider,
   InvalidStateError,
   type Installation,
@@ -69,7 +68,7 @@ export function stateSecretOf(stateSecret: string | undefined, clientSecret: str
  * and recorded when issued, so a callback consumes its state: a replayed callback URL fails.
  */
 export class SingleUseStateStore implements StateStore {
-  private readonly signed: ClearStateStore;
+  private readonly signed: InstanceType<typeof ClearStateStore>;
 
   constructor(
     secret: string,
@@ -92,6 +91,10 @@ export class SingleUseStateStore implements StateStore {
     return options;
   }
 }
+
+// ClearStateStore is on the CommonJS module's default export only (Node's ESM loader does not
+// see it as a named export).
+const { ClearStateStore } = slackOAuth;
 
 const digestOf = (state: string) => createHmac('sha256', 'slack-state').update(state).digest('base64url');
 

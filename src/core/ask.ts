@@ -15,6 +15,7 @@ import type { InboundMessage } from '../ports/messages.js';
 import type { KnowledgeBase, Passage } from '../ports/knowledge.js';
 import type { AnswerProgress, HandleOutcome } from '../ports/engine.js';
 import { interruptionOf } from './interruption.js';
+import { persistently } from './persistently.js';
 import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
 import { outcome } from './outcome.js';
 import { AnswerMetrics } from './answer-metrics.js';
@@ -127,9 +128,16 @@ export class AskPipeline {
       const cite = citationLine(passages);
       const text = (result.text.trim() || EMPTY_ANSWER) + (cite ? `\n\n${cite}` : '');
       await reply.finish(text, { kind: 'answer' });
+      // The answer is out: its rows are kept through a database blip rather than lost.
       await Promise.all([
-        memory.append(tenant, key, { role: 'assistant', userId: null, content: result.text, tokens: result.completionTokens }),
-        usage.record(tenant, { requests: 1, promptTokens: result.promptTokens, completionTokens: result.completionTokens }),
+        persistently(() => memory.append(tenant, key, { role: 'assistant', userId: null, content: result.text, tokens: result.completionTokens }), {
+          logger: this.deps.logger,
+          what: 'answer memory',
+        }),
+        persistently(() => usage.record(tenant, { requests: 1, promptTokens: result.promptTokens, completionTokens: result.completionTokens }), {
+          logger: this.deps.logger,
+          what: 'usage',
+        }),
       ]);
       metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'prompt' }, result.promptTokens);
       metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, result.completionTokens);

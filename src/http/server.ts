@@ -24,6 +24,8 @@ export interface HttpProbes {
 export class HttpServer implements HttpRouter {
   private readonly routes = new Map<string, HttpHandler>();
   private server: Server | null = null;
+  /** Set when the instance is shutting down: a load balancer stops sending it traffic. */
+  private draining = false;
 
   constructor(
     private readonly logger: Logger,
@@ -33,6 +35,10 @@ export class HttpServer implements HttpRouter {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     });
     this.route('GET', '/readyz', async (_req, res) => {
+      if (this.draining) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"draining"}');
+        return;
+      }
       const results = await Promise.all(
         this.probes.readiness.map(async (p) => {
           try {
@@ -55,6 +61,11 @@ export class HttpServer implements HttpRouter {
       const m = await this.probes.metrics();
       res.writeHead(200, { 'content-type': m.contentType }).end(m.body);
     });
+  }
+
+  /** Readiness goes false for good (shutdown); every other route keeps working until close(). */
+  drain(): void {
+    this.draining = true;
   }
 
   private mayReadMetrics(req: IncomingMessage): boolean {

@@ -16,6 +16,7 @@ import type { ConversationStore, TenantDirectory, UsageLedger } from '../../port
 import type { Platform } from '../../ports/tenancy.js';
 import { ReplyStream } from '../reply/stream.js';
 import { cleanDelivery } from './clean-delivery.js';
+import { persistently } from '../persistently.js';
 
 export interface AnswerJobsOptions {
   /** This instance's lease owner name (unique per process). */
@@ -204,7 +205,8 @@ export class AnswerJobs implements AnswerIntake {
         tokens: (n) => void (tokens = n),
       });
       const final = finalState(outcome);
-      await store.finish(job, me, final, outcome.code);
+      // Through a database blip: an unfinished job would be answered a second time.
+      await persistently(() => store.finish(job, me, final, outcome.code), { logger, what: 'answer job state' });
       return final;
     } catch (err) {
       const reason = controller.signal.reason ?? err;
