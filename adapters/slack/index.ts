@@ -114,6 +114,13 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
       // The ack waits for the durable accept (one insert; the installation and tenant are cached),
       // never for the answer: "acked" then means "stored".
       processBeforeResponse: true,
+      // Not stored within Slack's 3 s (the database is slow to answer or down): Slack will send it
+      // again either way, so say so plainly rather than Bolt's default 404.
+      unhandledRequestHandler: ({ response }) => {
+        logger.warn('slack delivery not stored within 3 s; answered 503 so Slack retries');
+        if (!response.headersSent) response.writeHead(503, { 'retry-after': '30' });
+        response.end();
+      },
       // A delivery that could not be stored is answered 503, so Slack sends it again.
       processEventErrorHandler: async ({ error, response, logger: boltLog }) => {
         if (response.headersSent) return false;

@@ -82,7 +82,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 async function openPostgres(url: string, max: number, describe: string, socketPath?: string): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const client = postgres(url, { max, onnotice: () => {}, ...(socketPath ? { path: socketPath } : {}) });
+  // A database that does not answer fails a query within seconds instead of postgres.js's 30:
+  // a delivery that cannot be stored must be refused while the platform still waits.
+  const client = postgres(url, { max, connect_timeout: 3, onnotice: () => {}, ...(socketPath ? { path: socketPath } : {}) });
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
