@@ -121,6 +121,29 @@ describe('embedded database ownership', () => {
     }
   });
 
+  it('a client that leaves while it waits for its turn never blocks the others', async () => {
+    const dir = folder();
+    const owner = await open(dir);
+    const socket = JSON.parse((await import('node:fs')).readFileSync(lockFileOf(dir), 'utf8')).socket as string;
+    for (let round = 0; round < 3; round++) {
+      // The service holds the session for a while; a client queues a query and leaves at once.
+      const busy = owner.db.transaction(async (tx) => {
+        await tx.execute(sql`select 1`);
+        await new Promise((r) => setTimeout(r, 150));
+      });
+      const leaving = postgres({ path: socket, max: 2, onnotice: () => {} });
+      const pending = Promise.all([leaving`select 1 as a`, leaving`select 2 as b`]).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 20));
+      await leaving.end({ timeout: 0 });
+      await Promise.all([busy, pending]);
+      // Whoever comes next gets the session.
+      const next = postgres({ path: socket, max: 1, onnotice: () => {}, connect_timeout: 3 });
+      expect((await next`select ${round}::int as r`)[0]!.r).toBe(round);
+      await next.end();
+      expect(rows<{ ok: number }>(await owner.db.execute(sql`select 1 as ok`))[0]!.ok).toBe(1);
+    }
+  });
+
   it('takes over a folder whose owner died (kill -9) and keeps what it had written', async () => {
     const dir = folder();
     const { proc, result } = child(

@@ -82,14 +82,14 @@ export function renderPlanChange(c: PlanChange): string {
   const changed = limitKeys.filter((k) => before.limits[k] !== after.limits[k]);
   for (const k of changed) lines.push(`  ${k}: ${n(before.limits[k])} -> ${n(after.limits[k])}`);
   if (changed.length === 0) lines.push('  effective limits unchanged');
-  lines.push('Running instances pick this up within 30 seconds (tenant cache).');
+  lines.push('Running instances pick this up within 5 seconds (tenant cache).');
   return lines.join('\n');
 }
 
 export function renderStatusChange(c: PlanChange): string {
   const { before, after } = c;
   if (before.status === after.status) return `${ref(after)} is already ${after.status}.`;
-  return `${ref(after)}: ${before.status} -> ${after.status}. Running instances pick this up within 30 seconds (tenant cache).`;
+  return `${ref(after)}: ${before.status} -> ${after.status}. Running instances pick this up within 5 seconds (tenant cache).`;
 }
 
 export function renderPurge(r: PurgeResult): string {

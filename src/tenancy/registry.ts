@@ -47,7 +47,7 @@ export class TenantRegistry implements TenantDirectory {
     opts: TenantRegistryOptions = {},
   ) {
     this.defaultPlan = opts.defaultPlan ?? 'free';
-    if (opts.cacheTtlMs !== 0) this.cache = new LRUCache({ max: opts.cacheSize ?? 10_000, ttl: opts.cacheTtlMs ?? 30_000 });
+    if (opts.cacheTtlMs !== 0) this.cache = new LRUCache({ max: opts.cacheSize ?? 10_000, ttl: opts.cacheTtlMs ?? 5_000 });
   }
 
   /** The tenant for an inbound event, or null if it was never installed. */

@@ -7,7 +7,7 @@
  */
 export class SessionGate {
   private holder: unknown = null;
-  private readonly waiting: { who: unknown; grant: () => void }[] = [];
+  private readonly waiting: { who: unknown; grant: () => void; refuse: (err: Error) => void }[] = [];
 
   /** Resolves once `who` holds the session (at once if it already does). */
   acquire(who: unknown): Promise<void> {
@@ -16,7 +16,17 @@ export class SessionGate {
       this.holder = who;
       return Promise.resolve();
     }
-    return new Promise((grant) => this.waiting.push({ who, grant }));
+    return new Promise((grant, refuse) => this.waiting.push({ who, grant, refuse }));
+  }
+
+  /** `who` went away: its waits are refused (never granted to a holder that cannot release). */
+  cancel(who: unknown, reason: Error): void {
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const w = this.waiting[i]!;
+      if (w.who !== who) continue;
+      this.waiting.splice(i, 1);
+      w.refuse(reason);
+    }
   }
 
   /** Hands the session to the next waiter; a no-op unless `who` holds it. */

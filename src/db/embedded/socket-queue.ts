@@ -13,6 +13,7 @@ import type { SessionGate } from './session-gate.js';
 /** The message type of ReadyForQuery and its transaction status when no transaction is open. */
 const READY_FOR_QUERY = 0x5a; // 'Z'
 const IDLE = 0x49; // 'I'
+const TERMINATE = 0x58; // 'X'
 
 /** True when the tail of a response ends with ReadyForQuery reporting an idle session. */
 export function endsIdle(tail: Uint8Array): boolean {
@@ -27,6 +28,8 @@ export class GatedSocketQueue {
   ) {}
 
   async enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
+    // Terminate ('X'): the client is leaving; the shared session must not end with it.
+    if (message[0] === TERMINATE) return 0;
     const who = this.key(handlerId);
     await this.gate.acquire(who);
     let bytes = 0;
@@ -49,8 +52,10 @@ export class GatedSocketQueue {
     return bytes;
   }
 
-  clearQueueForHandler(_handlerId: number): void {
-    // Messages of one handler are sent one after another; nothing of it waits here.
+  /** The client went away: a turn it still waits for is never granted (it could not release it). */
+  clearQueueForHandler(handlerId: number): void {
+    const who = this.keys.get(handlerId);
+    if (who) this.gate.cancel(who, new Error('the client disconnected'));
   }
 
   /** A client went away: roll back whatever it left open and let the next one in. */
