@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { installations } from '../src/db/schema.js';
+import { eq } from 'drizzle-orm';
+import { answerJobs, installations, messages } from '../src/db/schema.js';
 import { startSlack, type SlackAdapter } from '../adapters/slack/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
@@ -246,6 +247,37 @@ describe.sequential('Slack adapter end to end', () => {
     expect(appends.map((c) => c.status)).toEqual([429]);
     const [m] = slack.botMessages('xoxb-acme-secret').filter((x) => x.threadTs === '1200.000100');
     expect(m!.text).toBe(Array.from({ length: 60 }, (_, i) => `w${i}`).join(' '));
+  });
+
+  it('drops NUL characters at the door instead of losing the question', async () => {
+    ollama.reply = (req: any) => `echo ${String(req.messages.at(-1).content)}`;
+    const n = handled.length;
+    expect((await send(eventEnvelope(acme, mentionEvent(acme, { channel: 'CGEN', user: 'UPLAINA', text: 'nul\u0000 inside', ts: '2300.000100' })))).status).toBe(200);
+    await waitHandled(n + 1);
+    const [answer] = slack.botMessages('xoxb-acme-secret').filter((m) => m.threadTs === '2300.000100');
+    expect(answer!.text).toBe('echo nul inside');
+  });
+
+  it('refuses a question longer than MAX_QUESTION_CHARS with the limit, never sending it or keeping it whole', async () => {
+    const asked = ollama.chatRequests().length;
+    const n = handled.length;
+    const long = 'why '.repeat(2_100); // 8,400 characters; the limit is 8,000
+    await send(eventEnvelope(acme, mentionEvent(acme, { channel: 'CGEN', user: 'UPLAINA', text: long, ts: '2300.000200' })));
+    await waitHandled(n + 1);
+    const reply = slack.callsOf('chat.postEphemeral').find((c) => c.args.thread_ts === '2300.000200');
+    expect(reply?.args.text).toMatch(/8,000 characters/);
+    expect(ollama.chatRequests().length).toBe(asked);
+    expect(await tdb.database.db.select({ id: messages.id }).from(messages).where(eq(messages.threadId, '2300.000200'))).toEqual([]);
+    const [job] = await tdb.database.db.select({ text: answerJobs.text }).from(answerJobs).where(eq(answerJobs.threadId, '2300.000200'));
+    expect(job!.text.length).toBeLessThanOrEqual(8_001);
+  });
+
+  it('refuses an admin command from someone outside the workspace (a shared channel) with what was refused', async () => {
+    const n = handled.length;
+    const res = await send(slashCommand(slack, acme, { channel: 'CGEN', user: 'UFOREIGN', text: 'channel mode all', responseId: 'r-foreign' }), { form: true });
+    expect(res.status).toBe(200);
+    await waitHandled(n + 1);
+    expect(slack.responses.filter((r) => r.id === 'r-foreign').map((r) => r.body.text)).toEqual(['Only members of this workspace can do that.']);
   });
 
   it('answers a DM in the DM and ignores bots', async () => {
