@@ -15,6 +15,7 @@ import { HttpServer } from './http/server.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';
 import type { Admission } from './ports/admission.js';
 import { AnswerJobs } from './core/jobs/answer-jobs.js';
+import { AckPressure } from './core/jobs/ack-pressure.js';
 import { PostgresJobStore } from './delivery/job-store.js';
 import { TokenSealer } from './security/sealing.js';
 
@@ -105,9 +106,16 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     logMessageText: config.LOG_MESSAGE_TEXT,
   });
 
+  // Acks before answers: while accepts are slow, accepted answers wait in the database.
+  const pressure = new AckPressure();
   const jobs = new AnswerJobs({
     // Credentials a reply needs later (a Discord interaction token) are sealed like installation tokens.
-    store: new PostgresJobStore(database.db, config.ENCRYPTION_KEY ? TokenSealer.fromConfig(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS) : undefined),
+    store: new PostgresJobStore(
+      database.db,
+      config.ENCRYPTION_KEY ? TokenSealer.fromConfig(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS) : undefined,
+      // Acks wait for this insert only: it gets connections no answer can hold.
+      database.dedicated(3),
+    ),
     tenants,
     handler: engine,
     memory,
@@ -120,6 +128,7 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
       // Orphans are looked for often enough to be resumed soon after their lease runs out.
       sweepMs: Math.min(5_000, Math.ceil(config.ANSWER_LEASE_MS / 2)),
       maxQuestionChars: config.MAX_QUESTION_CHARS,
+      pressure,
     },
   });
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { benchEngine } from './bench/engine.js';
-import { engineFigures, formatTable } from './bench/report.js';
+import { engineFigures, formatTable, ingestFigures } from './bench/report.js';
+import { benchIngest } from './bench/ingest.js';
 import { integrateSteps, jainIndex, percentile } from './bench/stats.js';
 
 describe('bench statistics', () => {
@@ -71,5 +72,19 @@ describe('engine bench (tiny)', () => {
     expect(figures.every((f) => ['PASS', 'MISS', 'info'].includes(f.verdict))).toBe(true);
     expect(figures.filter((f) => f.target).length).toBeGreaterThanOrEqual(2);
     expect(formatTable('engine', figures)).toContain('slot utilisation');
+  });
+});
+
+describe('ingest bench (tiny)', () => {
+  it('sends signed mentions through the service process and accounts for every one', { timeout: 180_000 }, async () => {
+    const r = await benchIngest({ workspaces: 2, rate: 20, seconds: 1, slots: 2 });
+    expect(r.sent).toBe(20);
+    // Every delivery is accounted for once: answered, refused with a reply, or lost.
+    expect(r.answered + r.refusedWithReply + r.lost).toBe(r.sent);
+    expect(r.lost).toBe(0);
+    expect(r.ackMs.p50).toBeGreaterThan(0);
+    expect(r.ackMs.p99).toBeGreaterThanOrEqual(r.ackMs.p50);
+    const figures = ingestFigures(r);
+    expect(formatTable('ingest', figures)).toContain('ack p99');
   });
 });

@@ -95,6 +95,21 @@ describe('answer jobs', () => {
     expect(await store.claimExpired('i5', 30_000, 50, ['slack'])).toEqual([]);
   });
 
+  it('claims waiting jobs one tenant at a time, so one workspace\'s backlog does not hold up another\'s question', async () => {
+    await store.claimExpired('drain', 30_000, 500, ['slack']);
+    const backlog: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await store.accept(acme, delivery(), 'nobody', 0);
+      if (r.kind === 'accepted') backlog.push(r.job.id);
+    }
+    const single = await store.accept(globex, delivery({ tenantExternalId: 'TGLOBEX' }), 'nobody', 0);
+    if (single.kind !== 'accepted') throw new Error('not accepted');
+    await new Promise((r) => setTimeout(r, 5));
+    const firstTwo = await store.claimExpired('runner', 30_000, 2, ['slack']);
+    expect(firstTwo.map((j) => j.id).sort()).toEqual([backlog[0], single.job.id].sort());
+    expect((await store.claimExpired('runner', 30_000, 10, ['slack'])).map((j) => j.id)).toEqual(backlog.slice(1));
+  });
+
   it('keeps credentials sealed at rest and gives them back to the runner', async () => {
     const r = await store.accept(acme, delivery({ platform: 'discord', secrets: { interactionToken: 'aW50ZXJhY3Rpb24tdG9rZW4' } }), 'instance-a', 30_000);
     if (r.kind !== 'accepted') throw new Error('not accepted');

@@ -27,6 +27,12 @@ export interface Database {
   /** True when the pgvector extension can be used in this database. */
   hasVector(): Promise<boolean>;
   ping(): Promise<void>;
+  /**
+   * A small pool of its own, for work that must not queue behind everything else (storing an
+   * accepted delivery before the platform's ack). The embedded database has one session, so
+   * there it is the same `db`.
+   */
+  dedicated(maxConnections: number): Db;
   close(): Promise<void>;
 }
 
@@ -84,12 +90,19 @@ async function openPostgres(url: string, max: number, describe: string, socketPa
   const { drizzle } = await import('drizzle-orm/postgres-js');
   // A database that does not answer fails a query within seconds instead of postgres.js's 30:
   // a delivery that cannot be stored must be refused while the platform still waits.
-  const client = postgres(url, { max, connect_timeout: 3, onnotice: () => {}, ...(socketPath ? { path: socketPath } : {}) });
+  const options = { connect_timeout: 3, onnotice: () => {}, ...(socketPath ? { path: socketPath } : {}) };
+  const client = postgres(url, { max, ...options });
   const db = drizzle(client, { schema }) as unknown as Db;
+  const extra: { end(o: { timeout: number }): Promise<void> }[] = [];
   return {
     db,
     kind: 'postgres',
     describe,
+    dedicated(maxConnections) {
+      const own = postgres(url, { max: maxConnections, ...options });
+      extra.push(own);
+      return drizzle(own, { schema }) as unknown as Db;
+    },
     async hasVector() {
       const rows = await client`select 1 from pg_available_extensions where name = 'vector'`;
       return rows.length > 0;
@@ -98,7 +111,7 @@ async function openPostgres(url: string, max: number, describe: string, socketPa
       await db.execute(sql`select 1`);
     },
     async close() {
-      await client.end({ timeout: 5 });
+      await Promise.all([client, ...extra].map((c) => c.end({ timeout: 5 })));
     },
   };
 }
@@ -138,6 +151,9 @@ async function openPglite(dataDir: string, ownership: { record: OwnerRecord; rel
     },
     async ping() {
       await gated.query('select 1');
+    },
+    dedicated() {
+      return db;
     },
     async close() {
       // Clients first (their open transactions roll back), then the files, then the lock.

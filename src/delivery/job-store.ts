@@ -29,15 +29,21 @@ const secretsAad = (platform: string, eventId: string) => `answer-job:${platform
 const leaseUntil = (ms: number) => sql`now() + ${`${Math.max(1, Math.round(ms))} milliseconds`}::interval`;
 
 export class PostgresJobStore implements JobStore {
+  private readonly acceptDb: Db;
+
   constructor(
     private readonly db: Db,
     /** Seals `secrets`; without one, a delivery that carries secrets is refused. */
     private readonly sealer?: TokenSealer,
-  ) {}
+    /** Where accepts go: a pool of their own, so an ack never waits behind answers' queries. */
+    acceptDb?: Db,
+  ) {
+    this.acceptDb = acceptDb ?? db;
+  }
 
   async accept(scope: TenantScope, d: NewDelivery, owner: string, leaseMs: number): Promise<AcceptResult> {
     const sealed = this.seal(d);
-    const rows = await this.db
+    const rows = await this.acceptDb
       .insert(answerJobs)
       .values({
         tenantId: scope.tenantId,
@@ -75,23 +81,34 @@ export class PostgresJobStore implements JobStore {
 
   async claimExpired(owner: string, leaseMs: number, limit: number, platforms: readonly Platform[]): Promise<AnswerJob[]> {
     if (platforms.length === 0 || limit < 1) return [];
-    const due = this.db
-      .select({ id: answerJobs.id })
-      .from(answerJobs)
-      .where(
-        and(
-          inArray(answerJobs.state, [...activeJobStates]),
-          inArray(answerJobs.platform, [...platforms]),
-          sql`(${answerJobs.leaseExpiresAt} is null or ${answerJobs.leaseExpiresAt} < now())`,
-        ),
-      )
-      .orderBy(answerJobs.createdAt)
-      .limit(limit)
-      .for('update', { skipLocked: true });
+    // Oldest first, one tenant at a time: each tenant's oldest waiting job before anyone's second,
+    // so a workspace with a long backlog does not hold up another's single question.
+    const platformList = sql.join(platforms.map((p) => sql`${p}`), sql`, `);
+    const states = sql.join(activeJobStates.map((st) => sql`${st}`), sql`, `);
+    // The ranking cannot lock rows itself (FOR UPDATE refuses window functions), so it names a
+    // few times more candidates than needed, and the lock takes the first free ones in rank order
+    // (SKIP LOCKED rows do not count against the LIMIT): claimers running at once share the
+    // waiting jobs between them instead of all reaching for the same few.
+    const n = Math.floor(limit);
+    const due = sql`select j.id from ${answerJobs} j
+      join (
+        select id, rank, created_at from (
+          select id, created_at, row_number() over (partition by tenant_id order by created_at) as rank
+          from ${answerJobs}
+          where state in (${states}) and platform in (${platformList})
+            and (lease_expires_at is null or lease_expires_at < now())
+        ) waiting
+        order by rank, created_at
+        limit ${n * 4}
+      ) candidates on candidates.id = j.id
+      where (j.lease_expires_at is null or j.lease_expires_at < now())
+      order by candidates.rank, candidates.created_at
+      limit ${n}
+      for update of j skip locked`;
     const rows = await this.db
       .update(answerJobs)
       .set({ leaseOwner: owner, leaseExpiresAt: leaseUntil(leaseMs), attempts: sql`${answerJobs.attempts} + 1`, updatedAt: sql`now()` })
-      .where(inArray(answerJobs.id, due))
+      .where(sql`${answerJobs.id} in (${due})`)
       .returning();
     return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((r) => this.toJob(r));
   }

@@ -1,5 +1,6 @@
 /** Turns engine-bench results into figures with targets, and prints them as a table. */
 import type { EngineBenchResult } from './engine.js';
+import type { IngestResult } from './ingest.js';
 
 export interface Figure {
   name: string;
@@ -41,6 +42,22 @@ export function engineFigures(r: EngineBenchResult): Figure[] {
     figure('quiet p95 wait, noisy neighbour', f.noisy.quietWaitMs.p95, 'ms'),
     figure('quiet p95 wait ratio (noisy / baseline)', f.p95Ratio, 'x', { op: '<=', value: 1.5 }),
     figure('first quiet tenant p95 ratio', f.singleTenantP95Ratio, 'x'),
+  ];
+}
+
+export function ingestFigures(r: IngestResult): Figure[] {
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return [
+    figure('deliveries sent', r.sent, `in ${round(r.sendSeconds)} s`),
+    figure('ack p50', round(r.ackMs.p50), 'ms'),
+    figure('ack p95', round(r.ackMs.p95), 'ms'),
+    figure('ack p99', round(r.ackMs.p99), 'ms', { op: '<=', value: 300 }),
+    figure('ack max', round(r.ackMs.max), 'ms'),
+    figure('refused at first (non-2xx, Slack retries)', r.retried, 'deliveries'),
+    figure('answered', r.answered, 'deliveries'),
+    figure('refused with a reply (busy)', r.refusedWithReply, 'deliveries'),
+    figure('lost (acked and never answered, or never accepted)', r.lost, 'deliveries', { op: '<=', value: 0 }),
+    figure('answers done after the last delivery', round(r.drainSeconds), 's'),
   ];
 }
 

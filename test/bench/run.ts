@@ -10,14 +10,16 @@
  *
  * Options (all optional): --tenants --slots --token-delay-ms --tokens --max-concurrent
  * --light-messages --light-concurrency --messages-per-tenant --quiet-tenants --fairness-load
- * --fairness-seconds --noisy-factor --seed --out DIR --skip-retrieval
+ * --fairness-seconds --noisy-factor --seed --out DIR --skip-retrieval --skip-ingest
+ * --ingest-rate --ingest-seconds --ingest-workspaces
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchEngine, defaultEngineBenchOptions, type EngineBenchOptions } from './engine.js';
-import { engineFigures, formatEngineSummary, formatTable } from './report.js';
+import { engineFigures, formatEngineSummary, formatTable, ingestFigures } from './report.js';
+import { benchIngest, defaultIngestOptions } from './ingest.js';
 
 const numeric: Record<string, keyof EngineBenchOptions> = {
   tenants: 'tenants',
@@ -35,15 +37,34 @@ const numeric: Record<string, keyof EngineBenchOptions> = {
   seed: 'seed',
 };
 
-function parseOptions(): { engine: Partial<EngineBenchOptions>; out: string; skipRetrieval: boolean } {
+const ingestNumeric = { 'ingest-rate': 'rate', 'ingest-seconds': 'seconds', 'ingest-workspaces': 'workspaces' } as const;
+
+interface RunOptions {
+  engine: Partial<EngineBenchOptions>;
+  ingest: Partial<typeof defaultIngestOptions>;
+  out: string;
+  skipRetrieval: boolean;
+  skipIngest: boolean;
+}
+
+function parseOptions(): RunOptions {
   const { values } = parseArgs({
     options: {
-      ...Object.fromEntries(Object.keys(numeric).map((k) => [k, { type: 'string' as const }])),
+      ...Object.fromEntries([...Object.keys(numeric), ...Object.keys(ingestNumeric)].map((k) => [k, { type: 'string' as const }])),
       out: { type: 'string' },
       'skip-retrieval': { type: 'boolean' },
+      'skip-ingest': { type: 'boolean' },
     },
     strict: true,
   });
+  const ingest: Partial<typeof defaultIngestOptions> = {};
+  for (const [flag, key] of Object.entries(ingestNumeric)) {
+    const raw = (values as Record<string, string | undefined>)[flag];
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number (got ${raw})`);
+    ingest[key] = n;
+  }
   const engine: Partial<EngineBenchOptions> = {};
   for (const [flag, key] of Object.entries(numeric)) {
     const raw = (values as Record<string, string | undefined>)[flag];
@@ -52,7 +73,13 @@ function parseOptions(): { engine: Partial<EngineBenchOptions>; out: string; ski
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} must be a number (got ${raw})`);
     (engine as Record<string, number>)[key] = n;
   }
-  return { engine, out: (values.out as string | undefined) ?? 'bench-results', skipRetrieval: Boolean(values['skip-retrieval']) };
+  return {
+    engine,
+    ingest,
+    out: (values.out as string | undefined) ?? 'bench-results',
+    skipRetrieval: Boolean(values['skip-retrieval']),
+    skipIngest: Boolean(values['skip-ingest']),
+  };
 }
 
 /** The retrieval bench is another module that may not exist yet; its absence is not an error. */
@@ -86,7 +113,7 @@ function printLeaves(value: unknown, prefix = ''): void {
 }
 
 async function main(): Promise<void> {
-  const { engine: engineOptions, out, skipRetrieval } = parseOptions();
+  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest } = parseOptions();
   const startedAt = new Date();
   console.log('engine bench (fake Ollama over real HTTP; orchestration is the real core)');
   const engine = await benchEngine({ ...engineOptions, log: (line) => console.log(`  ${line}`) });
@@ -94,6 +121,16 @@ async function main(): Promise<void> {
   console.log('');
   console.log(formatTable('engine', figures));
   console.log(formatEngineSummary(engine));
+
+  let ingest: { figures: ReturnType<typeof ingestFigures>; result: Awaited<ReturnType<typeof benchIngest>> } | { skipped: true } = { skipped: true };
+  if (!skipIngest) {
+    console.log('\ningest bench (signed Slack mentions through the service in its own process)');
+    const result = await benchIngest({ ...ingestOptions, log: (line) => console.log(`  ${line}`) });
+    const figures = ingestFigures(result);
+    console.log('');
+    console.log(formatTable(`ingest (${result.database})`, figures));
+    ingest = { figures, result };
+  }
 
   console.log('\nretrieval bench');
   const retrieval = await runRetrieval(skipRetrieval);
@@ -107,11 +144,12 @@ async function main(): Promise<void> {
     environment: { node: process.version, platform: process.platform, cpus: cpus().length, database: engine.database },
     defaults: defaultEngineBenchOptions,
     engine: { figures, result: engine },
+    ingest,
     retrieval,
   };
   writeFileSync(file, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2));
   console.log(`\nwrote ${file}`);
-  const missed = figures.filter((f) => f.verdict === 'MISS').map((f) => f.name);
+  const missed = [...figures, ...('figures' in ingest ? ingest.figures : [])].filter((f) => f.verdict === 'MISS').map((f) => f.name);
   console.log(missed.length ? `targets missed (reported, not fatal): ${missed.join('; ')}` : 'all targets met');
 }
 

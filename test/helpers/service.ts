@@ -20,11 +20,20 @@ export interface RunningService {
   stop(): Promise<number | string | null>;
 }
 
-export async function startService(env: Record<string, string>, opts: { cwd?: string; readyTimeoutMs?: number } = {}): Promise<RunningService> {
+export async function startService(
+  env: Record<string, string>,
+  opts: {
+    cwd?: string;
+    readyTimeoutMs?: number;
+    nodeArgs?: string[];
+    /** Listen on this port and wait for /healthz instead of the "listening" log line (for LOG_LEVEL above info). */
+    port?: number;
+  } = {},
+): Promise<RunningService> {
   const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
-  const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'src/main.ts')], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', import.meta.resolve('tsx'), join(process.cwd(), 'src/main.ts')], {
     cwd: opts.cwd ?? process.cwd(),
-    env: { ...clean, PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...clean, PORT: String(opts.port ?? 0), LOG_LEVEL: 'info',  ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -42,17 +51,31 @@ export async function startService(env: Record<string, string>, opts: { cwd?: st
       }
     }
   });
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (process.env.SERVICE_STDERR) process.stderr.write(d);
+  });
   const exited = new Promise<number | string | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the service did not start; stderr: ${stderr}`)), opts.readyTimeoutMs ?? 60_000);
+    let probing = false;
     const check = setInterval(() => {
-      const line = logs.find((l) => typeof l.port === 'number' && String(l.msg ?? '').startsWith('listening'));
-      if (line) {
+      const done = (p: number) => {
         clearInterval(check);
         clearTimeout(timer);
-        resolve(line.port as number);
+        resolve(p);
+      };
+      if (opts.port) {
+        if (probing) return;
+        probing = true;
+        void fetch(`http://127.0.0.1:${opts.port}/healthz`).then(
+          (r) => (r.ok ? done(opts.port!) : (probing = false)),
+          () => (probing = false),
+        );
+        return;
       }
+      const line = logs.find((l) => typeof l.port === 'number' && String(l.msg ?? '').startsWith('listening'));
+      if (line) done(line.port as number);
     }, 20);
     void exited.then((code) => {
       clearInterval(check);
@@ -91,4 +114,17 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, t
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

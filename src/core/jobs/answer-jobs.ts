@@ -33,6 +33,13 @@ export interface AnswerJobsOptions {
   maxQuestionChars: number;
   /** Finished jobs are kept this long for dedupe of late retries. @defaultValue 24 h */
   keepFinishedMs?: number;
+  /** Answers this instance runs at once (waiting for a slot included); more wait in the database. @defaultValue 500 */
+  maxRunning?: number;
+  /**
+   * Says when accepts are too slow to take on more answers (acks come first); it hears each
+   * accept's duration. Without it every accepted answer starts at once (while there is room).
+   */
+  pressure?: { record(ms: number): void; congested(): boolean; accepting(): boolean };
 }
 
 export interface AnswerJobsDeps {
@@ -65,9 +72,14 @@ export class AnswerJobs implements AnswerIntake {
   private sweeping: Promise<void> | null = null;
   private draining = false;
   private lastPrune = 0;
+  /** Jobs were left waiting in the database for room on this instance: claim them as room frees. */
+  private backlog = false;
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private readonly maxRunning: number;
 
   constructor(private readonly deps: AnswerJobsDeps) {
     this.leaseMs = deps.options.leaseMs ?? 30_000;
+    this.maxRunning = deps.options.maxRunning ?? 500;
   }
 
   /** An adapter registers how to rebuild its platform's messages and replies. */
@@ -77,15 +89,35 @@ export class AnswerJobs implements AnswerIntake {
 
   /** Durable accept. Resolves once the job is stored (ack then); rejects when it could not be (do not ack). */
   async accept(delivery: NewDelivery): Promise<AcceptOutcome> {
+    const began = performance.now();
     const d = cleanDelivery(delivery, this.deps.options.maxQuestionChars);
     const tenant = await this.deps.tenants.resolve(d.platform, d.tenantExternalId);
     if (!tenant) return 'no_tenant';
-    // While draining, the job is stored with a lease that has already run out: another instance
-    // (or the next start) takes it.
-    const result = await this.deps.store.accept(tenant, d, this.deps.options.instanceId, this.draining ? 0 : this.leaseMs);
+    // With room, the job is leased to this instance and runs at once. Without (draining, full,
+    // or the loop too busy to keep acks fast) it is stored with a lease that has already run
+    // out: this instance claims it as room frees, or another instance (or the next start) does.
+    const now = this.hasRoom();
+    const result = await this.deps.store.accept(tenant, d, this.deps.options.instanceId, now ? this.leaseMs : 0);
+    this.deps.options.pressure?.record(performance.now() - began);
     if (result.kind === 'duplicate') return 'duplicate';
-    if (!this.draining) this.launch(result.job);
+    if (now) this.launch(result.job);
+    else this.queued();
     return 'accepted';
+  }
+
+  private hasRoom(): boolean {
+    return !this.draining && this.running.size < this.maxRunning && !this.deps.options.pressure?.congested();
+  }
+
+  /** Remembers that jobs wait in the database, and claims them soon (one claim per pause, not one per event). */
+  private queued(delayMs = 100): void {
+    this.backlog = true;
+    if (this.pumpTimer || this.draining) return;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = null;
+      void this.sweep();
+    }, delayMs);
+    this.pumpTimer.unref();
   }
 
   /** Starts the sweep for orphaned jobs (and runs one now: jobs this instance left before a restart). */
@@ -115,6 +147,8 @@ export class AnswerJobs implements AnswerIntake {
     this.draining = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = null;
     await this.sweeping;
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     await Promise.race([all(), new Promise((r) => setTimeout(r, graceMs).unref())]);
@@ -131,12 +165,29 @@ export class AnswerJobs implements AnswerIntake {
   private async claimOrphans(): Promise<void> {
     const { store, logger } = this.deps;
     try {
+      if (this.draining) return;
+      // Under pressure nothing new starts, unless nothing runs at all (progress is never lost);
+      // while deliveries keep arriving, waiting answers start a few at a time.
+      const pressure = this.deps.options.pressure;
+      const pressed = pressure?.congested() && this.running.size > 0;
+      const batch = pressure?.accepting() ? 5 : 50;
+      const room = pressed ? 0 : Math.min(batch, this.maxRunning - this.running.size);
+      if (room <= 0) {
+        // Still no room: look again shortly.
+        if (this.backlog) this.queued();
+        return;
+      }
       const platforms = [...this.restorers.keys()];
-      const jobs = await store.claimExpired(this.deps.options.instanceId, this.leaseMs, 20, platforms);
+      const jobs = await store.claimExpired(this.deps.options.instanceId, this.leaseMs, room, platforms);
+      // A full batch means there may be more waiting.
+      this.backlog = jobs.length === room;
       for (const job of jobs) {
-        logger.info({ jobId: job.id, tenantId: job.tenantId, platform: job.platform, attempt: job.attempts, state: job.state }, 'resuming an interrupted answer');
+        const begun = job.questionId !== null || job.reply.length > 0 || job.progressTokens > 0;
+        if (begun) logger.info({ jobId: job.id, tenantId: job.tenantId, platform: job.platform, attempt: job.attempts, state: job.state }, 'resuming an interrupted answer');
+        else logger.debug({ jobId: job.id, tenantId: job.tenantId }, 'running a waiting answer');
         this.launch(job);
       }
+      if (this.backlog) this.queued();
       const keep = this.deps.options.keepFinishedMs ?? 24 * 60 * 60_000;
       if (Date.now() - this.lastPrune > 10 * 60_000) {
         this.lastPrune = Date.now();
@@ -160,6 +211,8 @@ export class AnswerJobs implements AnswerIntake {
 
   private settled(job: AnswerJob, how: JobSettlement): void {
     this.running.delete(job.id);
+    // Room freed: take the next waiting jobs soon (claims are batched, not one per finished job).
+    if (this.backlog) this.queued(20);
     for (const observe of this.observers) {
       try {
         observe(job, how);
