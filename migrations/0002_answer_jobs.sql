@@ -13,6 +13,7 @@ CREATE TABLE "answer_jobs" (
 	"secrets_key_id" text,
 	"secrets" text,
 	"reply" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"mergeable" boolean DEFAULT false NOT NULL,
 	"question_id" bigint,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"lease_owner" text,

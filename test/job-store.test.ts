@@ -25,10 +25,11 @@ const delivery = (o: Partial<NewDelivery> = {}): NewDelivery => ({
   tenantExternalId: 'TACME',
   eventId: `Ev${++seq}`,
   channelId: 'C1',
-  threadId: '1.0',
+  threadId: `${seq}.0`,
   userId: 'U1',
   text: 'hello',
   delivery: { ts: '1.1' },
+  mergeable: true,
   ...o,
 });
 
@@ -108,6 +109,50 @@ describe('answer jobs', () => {
     const firstTwo = await store.claimExpired('runner', 30_000, 2, ['slack']);
     expect(firstTwo.map((j) => j.id).sort()).toEqual([backlog[0], single.job.id].sort());
     expect((await store.claimExpired('runner', 30_000, 10, ['slack'])).map((j) => j.id)).toEqual(backlog.slice(1));
+  });
+
+  it('runs one answer at a time per conversation, and hands the waiting messages to the next turn', async () => {
+    const thread = { channelId: 'CT', threadId: 'T-turns' };
+    const first = await store.accept(acme, delivery({ ...thread, text: 'one' }), 'a', 30_000);
+    const second = await store.accept(acme, delivery({ ...thread, text: 'two' }), 'b', 30_000);
+    const third = await store.accept(acme, delivery({ ...thread, text: 'three' }), 'nobody', 0);
+    const command = await store.accept(acme, delivery({ ...thread, text: '/llm usage', mergeable: false }), 'nobody', 0);
+    if (first.kind !== 'accepted' || second.kind !== 'accepted' || third.kind !== 'accepted' || command.kind !== 'accepted') throw new Error('not accepted');
+    // The newer job may not start while the older one holds the conversation; it gives its lease up.
+    expect(await store.startTurn(second.job, 'b', 30_000)).toEqual({ kind: 'wait' });
+    const turn = await store.startTurn(first.job, 'a', 30_000);
+    expect(turn.kind).toBe('run');
+    if (turn.kind !== 'run') return;
+    expect(turn.job.state).toBe('waiting');
+    expect(turn.joinable.map((j) => j.text)).toEqual(['two', 'three']);
+    // While it runs, nothing else of the conversation is claimed.
+    expect((await store.claimExpired('c', 30_000, 50, ['slack'])).filter((j) => j.threadId === 'T-turns')).toEqual([]);
+    await store.finish(turn.job, 'a', 'answered');
+    // Next turn: the oldest waiting message, with the later ones to answer together.
+    const claimed = (await store.claimExpired('c', 30_000, 50, ['slack'])).filter((j) => j.threadId === 'T-turns');
+    expect(claimed.map((j) => j.text)).toEqual(['two']);
+    const next = await store.startTurn(claimed[0]!, 'c', 30_000);
+    if (next.kind !== 'run') throw new Error('should run');
+    expect(next.joinable.map((j) => j.text)).toEqual(['three']);
+    await store.join(next.job, 'c', next.joinable, 'two\n\nthree');
+    const rows = await tdb.database.db.select().from(answerJobs).where(eq(answerJobs.threadId, 'T-turns'));
+    const byText = Object.fromEntries(rows.map((r) => [r.eventId, r]));
+    expect(byText[third.job.eventId]).toMatchObject({ state: 'answered', outcomeCode: 'merged' });
+    expect(byText[second.job.eventId]).toMatchObject({ text: 'two\n\nthree', state: 'waiting' });
+    // A command is never answered with others: it waits for its own turn.
+    expect(byText[command.job.eventId]).toMatchObject({ state: 'received', finishedAt: null });
+  });
+
+  it('never joins another tenant\'s job into a turn', async () => {
+    const own = await store.accept(acme, delivery({ channelId: 'CJ', threadId: 'T-join' }), 'a', 30_000);
+    const foreign = await store.accept(globex, delivery({ tenantExternalId: 'TGLOBEX', channelId: 'CJ', threadId: 'T-join' }), 'nobody', 0);
+    if (own.kind !== 'accepted' || foreign.kind !== 'accepted') throw new Error('not accepted');
+    const turn = await store.startTurn(own.job, 'a', 30_000);
+    if (turn.kind !== 'run') throw new Error('should run');
+    expect(turn.joinable).toEqual([]);
+    await store.join(turn.job, 'a', [foreign.job], 'stolen');
+    const [row] = await tdb.database.db.select().from(answerJobs).where(eq(answerJobs.id, foreign.job.id));
+    expect(row).toMatchObject({ state: 'received', finishedAt: null });
   });
 
   it('keeps credentials sealed at rest and gives them back to the runner', async () => {

@@ -280,6 +280,27 @@ describe.sequential('Slack adapter end to end', () => {
     expect(slack.responses.filter((r) => r.id === 'r-foreign').map((r) => r.body.text)).toEqual(['Only members of this workspace can do that.']);
   });
 
+  it('one answer at a time per thread: messages that arrive meanwhile wait, and are answered together next, with the first answer in the history', async () => {
+    ollama.tokenDelayMs = 30;
+    ollama.reply = (req: any) => `reply to [${String(req.messages.at(-1).content).replace(/\n+/g, ' / ')}] ${'x '.repeat(20)}`;
+    const asked = ollama.chatRequests().length;
+    const n = handled.length;
+    await send(eventEnvelope(acme, mentionEvent(acme, { channel: 'CGEN', user: 'UPLAINA', text: 'first question', ts: '2400.000100' })));
+    await vi.waitFor(() => expect(slack.botMessages('xoxb-acme-secret').some((m) => m.threadTs === '2400.000100')).toBe(true), { timeout: 10_000, interval: 10 });
+    // Two quick follow-ups in the thread while the first answer is still being written.
+    for (const [i, text] of ['second question', 'third question'].entries()) {
+      await send(eventEnvelope(acme, messageEvent(acme, { channel: 'CGEN', channelType: 'channel', user: 'UPLAINA', text, ts: `2400.00020${i}`, threadTs: '2400.000100' })));
+    }
+    await waitHandled(n + 3);
+    ollama.tokenDelayMs = 0;
+    const calls = ollama.chatRequests().slice(asked).map((r) => r.body.messages as { role: string; content: string }[]);
+    // Two model calls, never at once for the thread: the first question, then the two follow-ups as one turn.
+    expect(calls.map((m) => m.at(-1)!.content)).toEqual(['first question', 'second question\n\nthird question']);
+    expect(calls[1]!.slice(0, -1).map((m) => m.content)).toEqual(expect.arrayContaining(['first question', expect.stringContaining('reply to [first question]')]));
+    const answers = slack.botMessages('xoxb-acme-secret').filter((m) => m.threadTs === '2400.000100');
+    expect(answers.map((m) => m.text.split(' x')[0])).toEqual(['reply to [first question]', 'reply to [second question / third question]']);
+  });
+
   it('answers a DM in the DM and ignores bots', async () => {
     ollama.reply = (req: any) => `DM answer to ${req.messages.at(-1).content}`;
     const n = handled.length;

@@ -103,6 +103,8 @@ export class DiscordEventHandler {
           text,
           delivery: delivery as unknown as Record<string, unknown>,
           secrets: { token: interaction.token },
+          // An interaction has a reply of its own.
+          mergeable: false,
         },
         (t) => sink.notice(t, { private: false, kind: 'error' }),
       );
@@ -151,6 +153,7 @@ export class DiscordEventHandler {
         userId: message.author.id,
         text,
         delivery: delivery as unknown as Record<string, unknown>,
+        mergeable: true,
       },
       // Only someone who addressed the bot hears that it cannot take questions now.
       async (t) => {

@@ -165,6 +165,7 @@ class SlackListeners {
       userId: a.user,
       text: stripBotMention(e.text ?? '', context.botUserId),
       delivery: delivery as unknown as Record<string, unknown>,
+      mergeable: true,
     });
   }
 
@@ -194,6 +195,8 @@ class SlackListeners {
         text: command.text ?? '',
         delivery: delivery as unknown as Record<string, unknown>,
         secrets: { responseUrl: command.response_url },
+        // A slash command is answered on its own (ephemeral or through its response_url).
+        mergeable: false,
       });
       await ack();
       return outcome;

@@ -250,6 +250,8 @@ export const answerJobs = pgTable(
     secretsKeyId: text('secrets_key_id'),
     secrets: text('secrets'),
     reply: jsonb('reply').$type<unknown[]>().notNull().default([]),
+    /** Messages arriving in the conversation while it is answered may be answered with it. */
+    mergeable: boolean('mergeable').notNull().default(false),
     questionId: bigint('question_id', { mode: 'number' }),
     attempts: integer('attempts').notNull().default(0),
     leaseOwner: text('lease_owner'),

@@ -17,6 +17,7 @@ import {
   type FinalJobState,
   type JobRef,
   type JobState,
+  type TurnStart,
   type JobStore,
   type NewDelivery,
 } from '../ports/jobs.js';
@@ -54,6 +55,7 @@ export class PostgresJobStore implements JobStore {
         threadId: d.threadId ?? '',
         userId: d.userId,
         text: d.text,
+        mergeable: d.mergeable,
         delivery: d.delivery,
         secretsKeyId: sealed?.keyId ?? null,
         secrets: sealed?.ciphertext ?? null,
@@ -94,9 +96,19 @@ export class PostgresJobStore implements JobStore {
       join (
         select id, rank, created_at from (
           select id, created_at, row_number() over (partition by tenant_id order by created_at) as rank
-          from ${answerJobs}
-          where state in (${states}) and platform in (${platformList})
-            and (lease_expires_at is null or lease_expires_at < now())
+          from (
+            -- One per conversation, its oldest; none of a conversation whose answer is running.
+            select distinct on (w.tenant_id, w.channel_id, w.thread_id) w.id, w.tenant_id, w.created_at
+            from ${answerJobs} w
+            where w.state in (${states}) and w.platform in (${platformList})
+              and (w.lease_expires_at is null or w.lease_expires_at < now())
+              and not exists (
+                select 1 from ${answerJobs} r
+                where r.tenant_id = w.tenant_id and r.channel_id = w.channel_id and r.thread_id = w.thread_id
+                  and r.id <> w.id and r.state in ('waiting', 'answering') and r.lease_expires_at > now()
+              )
+            order by w.tenant_id, w.channel_id, w.thread_id, w.created_at
+          ) oldest
         ) waiting
         order by rank, created_at
         limit ${n * 4}
@@ -132,6 +144,66 @@ export class PostgresJobStore implements JobStore {
       .update(answerJobs)
       .set({ ...change, updatedAt: sql`now()` })
       .where(this.mine(job, owner));
+  }
+
+  async startTurn(job: JobRef, owner: string, leaseMs: number): Promise<TurnStart> {
+    return this.db.transaction(async (tx) => {
+      const [me] = await tx.select().from(answerJobs).where(this.mine(job, owner));
+      if (!me) return { kind: 'wait' as const };
+      // The conversation's unfinished jobs, locked in one order (oldest first) by every starter,
+      // so two starting at once take turns instead of both running.
+      const rows = await tx
+        .select()
+        .from(answerJobs)
+        .where(
+          and(
+            eq(answerJobs.tenantId, me.tenantId),
+            eq(answerJobs.channelId, me.channelId),
+            eq(answerJobs.threadId, me.threadId),
+            inArray(answerJobs.state, [...activeJobStates]),
+          ),
+        )
+        .orderBy(answerJobs.createdAt, answerJobs.id)
+        .for('update');
+      const live = (r: Row) => r.leaseOwner !== null && r.leaseExpiresAt !== null && r.leaseExpiresAt.getTime() > Date.now();
+      const blocked = rows.some(
+        (r) => r.id !== me.id && live(r) && (r.state === 'waiting' || r.state === 'answering' || r.createdAt < me.createdAt),
+      );
+      if (blocked) {
+        await tx
+          .update(answerJobs)
+          .set({ leaseOwner: null, leaseExpiresAt: sql`now()`, updatedAt: sql`now()` })
+          .where(this.mine(job, owner));
+        return { kind: 'wait' as const };
+      }
+      const [running] = await tx
+        .update(answerJobs)
+        .set({ state: me.state === 'answering' ? 'answering' : 'waiting', leaseExpiresAt: leaseUntil(leaseMs), updatedAt: sql`now()` })
+        .where(this.mine(job, owner))
+        .returning();
+      const joinable = rows.filter((r) => r.id !== me.id && !live(r) && r.createdAt >= me.createdAt && r.mergeable && me.mergeable);
+      return { kind: 'run' as const, job: this.toJob(running!), joinable: joinable.map((r) => this.toJob(r)) };
+    });
+  }
+
+  async join(carrier: JobRef, owner: string, joined: JobRef[], text: string): Promise<void> {
+    if (joined.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      const [kept] = await tx.update(answerJobs).set({ text, updatedAt: sql`now()` }).where(this.mine(carrier, owner)).returning({ id: answerJobs.id });
+      if (!kept) return;
+      // Only jobs still waiting, with no one's lease: a job someone else took stays theirs.
+      await tx
+        .update(answerJobs)
+        .set({ state: 'answered', outcomeCode: 'merged', secrets: null, secretsKeyId: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(answerJobs.tenantId, carrier.tenantId),
+            inArray(answerJobs.id, joined.map((j) => j.id)),
+            inArray(answerJobs.state, [...activeJobStates]),
+            sql`(${answerJobs.leaseExpiresAt} is null or ${answerJobs.leaseExpiresAt} < now())`,
+          ),
+        );
+    });
   }
 
   async finish(job: JobRef, owner: string, state: FinalJobState, code?: string): Promise<void> {
@@ -200,6 +272,7 @@ export class PostgresJobStore implements JobStore {
       questionId: r.questionId,
       attempts: r.attempts,
       progressTokens: r.progressTokens,
+      mergeable: r.mergeable,
       createdAt: r.createdAt,
     };
   }

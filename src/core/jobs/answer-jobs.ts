@@ -17,6 +17,7 @@ import type { Platform } from '../../ports/tenancy.js';
 import { ReplyStream } from '../reply/stream.js';
 import { cleanDelivery } from './clean-delivery.js';
 import { persistently } from '../persistently.js';
+import { hasCommandPrefix, readCommand } from '../commands/read-command.js';
 
 export interface AnswerJobsOptions {
   /** This instance's lease owner name (unique per process). */
@@ -62,6 +63,8 @@ interface Running {
 
 /** How a job ended on this instance: a final state, or handed back unfinished. */
 export type JobSettlement = FinalJobState | 'released' | 'lost';
+/** How one run on this instance ended: settled, or back to waiting for its conversation's turn. */
+type RunEnd = JobSettlement | 'waiting';
 
 export class AnswerJobs implements AnswerIntake {
   private readonly restorers = new Map<Platform, DeliveryRestorer>();
@@ -209,10 +212,7 @@ export class AnswerJobs implements AnswerIntake {
     this.running.set(job.id, { controller, done });
   }
 
-  private settled(job: AnswerJob, how: JobSettlement): void {
-    this.running.delete(job.id);
-    // Room freed: take the next waiting jobs soon (claims are batched, not one per finished job).
-    if (this.backlog) this.queued(20);
+  private notify(job: AnswerJob, how: JobSettlement): void {
     for (const observe of this.observers) {
       try {
         observe(job, how);
@@ -222,7 +222,19 @@ export class AnswerJobs implements AnswerIntake {
     }
   }
 
-  private async run(job: AnswerJob, controller: AbortController): Promise<JobSettlement> {
+  private settled(job: AnswerJob, how: RunEnd): void {
+    this.running.delete(job.id);
+    // Room freed, or a conversation's turn passed: take the next waiting jobs soon (claims are
+    // batched, not one per finished job).
+    if (how === 'waiting') {
+      this.queued();
+      return;
+    }
+    if (this.backlog || job.mergeable) this.queued(20);
+    this.notify(job, how);
+  }
+
+  private async run(job: AnswerJob, controller: AbortController): Promise<RunEnd> {
     const { store, logger, options } = this.deps;
     const me = options.instanceId;
     let state: JobState = job.state;
@@ -239,6 +251,12 @@ export class AnswerJobs implements AnswerIntake {
     try {
       const restorer = this.restorers.get(job.platform);
       if (!restorer) throw new Error(`no ${job.platform} adapter on this instance`);
+      // One answer at a time per conversation: a message that arrives while the bot answers in
+      // its thread waits, and is answered next with that answer in the history.
+      const turn = await store.startTurn(job, me, this.leaseMs);
+      if (turn.kind === 'wait') return 'waiting';
+      job = await this.joinWaiting(turn.job, turn.joinable);
+      state = job.state;
       if (job.attempts > 1) {
         await this.meterLostAttempt(job);
         if (Date.now() - job.createdAt.getTime() > options.resumeMaxAgeS * 1000) {
@@ -280,6 +298,22 @@ export class AnswerJobs implements AnswerIntake {
     }
   }
 
+  /**
+   * Questions that arrived in the conversation while it waited are answered together with this
+   * one, as one turn (in order, one paragraph each). Commands are never joined: they run on their own.
+   */
+  private async joinWaiting(carrier: AnswerJob, waiting: AnswerJob[]): Promise<AnswerJob> {
+    const carrierQuestion = questionOf(carrier.text);
+    if (carrierQuestion === null) return carrier;
+    const joined = waiting.map((j) => ({ job: j, question: questionOf(j.text) })).filter((x) => x.question !== null);
+    if (joined.length === 0) return carrier;
+    const text = [carrierQuestion, ...joined.map((x) => x.question!)].join('\n\n');
+    await this.deps.store.join(carrier, this.deps.options.instanceId, joined.map((x) => x.job), text);
+    this.deps.logger.info({ jobId: carrier.id, joined: joined.length }, 'answering messages that arrived meanwhile together');
+    for (const x of joined) this.notify(x.job, 'answered');
+    return { ...carrier, text };
+  }
+
   /** Tokens the crashed attempt generated (recorded at its last lease renewal) are metered now. */
   private async meterLostAttempt(job: AnswerJob): Promise<void> {
     if (job.progressTokens <= 0) return;
@@ -302,6 +336,16 @@ export class AnswerJobs implements AnswerIntake {
     }
     await store.finish(job, options.instanceId, 'expired');
     logger.info({ jobId: job.id, ageS: Math.round((Date.now() - job.createdAt.getTime()) / 1000) }, 'interrupted answer too old; closed with a notice');
+  }
+}
+
+/** The question a message asks, or null for a command (commands are not joined). */
+function questionOf(text: string): string | null {
+  try {
+    const command = readCommand(text, { commandLine: hasCommandPrefix(text) });
+    return command.id === 'ask' ? String(command.args.question) : null;
+  } catch {
+    return null;
   }
 }
 
