@@ -18,12 +18,16 @@ import { AnswerJobs } from './core/jobs/answer-jobs.js';
 import { AckPressure } from './core/jobs/ack-pressure.js';
 import { PostgresJobStore } from './delivery/job-store.js';
 import { TokenSealer } from './security/sealing.js';
+import { AnswerControlsService } from './core/answer-controls.js';
+import type { AnswerControls } from './ports/controls.js';
 
 export interface Core extends Services {
   admission: Admission;
   engine: Engine;
   /** Answer jobs: adapters accept deliveries here and register how to rebuild their replies. */
   jobs: AnswerJobs;
+  /** The buttons on answers (stop, feedback): adapters hand clicks over here. */
+  controls: AnswerControls;
   http: HttpServer;
 }
 
@@ -45,7 +49,7 @@ export async function createCore(config: Config, opts: CreateCoreOptions = {}): 
 }
 
 async function assemble(services: Services, opts: CreateCoreOptions): Promise<Core> {
-  const { config, logger, metrics, database, backend, knowledge, tenants, channels, memory, personas, usage, audit } = services;
+  const { config, logger, metrics, database, backend, knowledge, tenants, channels, memory, personas, usage, audit, answers } = services;
   await personas.seedBuiltins();
   if (!knowledge) logger.warn({ reason: services.knowledgeUnavailable }, 'knowledge base off');
 
@@ -70,6 +74,7 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     personas,
     usage,
     audit,
+    answers,
     admission,
     knowledge,
     knowledgeUnavailable: knowledge
@@ -83,6 +88,7 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     admission,
     backend,
     knowledge,
+    answers,
     metrics,
     logger,
     options: {
@@ -108,14 +114,15 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
 
   // Acks before answers: while accepts are slow, accepted answers wait in the database.
   const pressure = new AckPressure();
+  // Credentials a reply needs later (a Discord interaction token) are sealed like installation tokens.
+  const jobStore = new PostgresJobStore(
+    database.db,
+    config.ENCRYPTION_KEY ? TokenSealer.fromConfig(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS) : undefined,
+    // Acks wait for this insert only: it gets connections no answer can hold.
+    database.dedicated(3),
+  );
   const jobs = new AnswerJobs({
-    // Credentials a reply needs later (a Discord interaction token) are sealed like installation tokens.
-    store: new PostgresJobStore(
-      database.db,
-      config.ENCRYPTION_KEY ? TokenSealer.fromConfig(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS) : undefined,
-      // Acks wait for this insert only: it gets connections no answer can hold.
-      database.dedicated(3),
-    ),
+    store: jobStore,
     tenants,
     handler: engine,
     memory,
@@ -131,6 +138,8 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
       pressure,
     },
   });
+
+  const controls = new AnswerControlsService({ tenants, jobs: jobStore, stopper: jobs, answers, metrics, logger });
 
   const http = new HttpServer(logger, {
     readiness: [
@@ -152,6 +161,7 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     admission,
     engine,
     jobs,
+    controls,
     http,
     async close() {
       await http.close();

@@ -19,6 +19,7 @@ import { PersonaStore } from './personas/store.js';
 import { CachedChannelSettings } from './channels/settings.js';
 import { UsageMeter } from './usage/meter.js';
 import { AuditLog } from './audit/audit-log.js';
+import { PostgresAnswerBook } from './answers/answer-book.js';
 import { EventDeduper } from './delivery/dedupe.js';
 import { OllamaBackend } from './llm/ollama-backend.js';
 import { createKnowledgeBase } from './retrieval/factory.js';
@@ -39,6 +40,8 @@ export interface Services {
   channels: CachedChannelSettings;
   usage: UsageMeter;
   audit: AuditLog;
+  /** Answers given and the feedback on them. */
+  answers: PostgresAnswerBook;
   dedupe: EventDeduper;
   /** Undefined when no vector store is available; `knowledgeUnavailable` says why. */
   knowledge?: TenantKnowledgeBase;
@@ -92,6 +95,7 @@ export async function createServices(config: Config, opts: ServiceOptions = {}):
       channels: new CachedChannelSettings(db),
       usage: new UsageMeter(db, opts.now),
       audit: new AuditLog(db),
+      answers: new PostgresAnswerBook(db),
       dedupe: new EventDeduper(db),
       ...(kb.knowledge ? { knowledge: kb.knowledge } : { knowledgeUnavailable: kb.reason }),
       async close() {

@@ -25,7 +25,8 @@ import {
 import { AdminInputError, parseLimitAssignments } from '../src/admin/inputs.js';
 import { runAdmin, type AdminIo } from '../src/admin/run.js';
 import { ingestForTenant } from '../src/admin/knowledge.js';
-import { channelSettings, installations, messages, personas } from '../src/db/schema.js';
+import { answerJobs, channelSettings, installations, messages, personas } from '../src/db/schema.js';
+import { PostgresAnswerBook } from '../src/answers/answer-book.js';
 import { effectiveLimits, plans } from '../src/limits/plans.js';
 import { TenantRegistry } from '../src/tenancy/registry.js';
 import { UsageMeter } from '../src/usage/meter.js';
@@ -87,6 +88,15 @@ describe('admin commands', () => {
         ciphertext: 'sealed',
       });
       await new AuditLog(db).record(tenant, 'U1', 'channel.mode', { mode: 'all' });
+      // An answer given through a job, and a vote on it.
+      const [job] = await db
+        .insert(answerJobs)
+        .values({ tenantId: tenant.tenantId, platform: tenant.platform, tenantExternalId: tenant.externalId, eventId: `ev-${tenant.tenantId}`, channelId: 'C1', userId: 'U1', delivery: {}, state: 'answered' })
+        .returning({ id: answerJobs.id });
+      const [question] = await db.insert(messages).values({ tenantId: tenant.tenantId, channelId: 'C1', role: 'user', userId: 'U1', content: `question of ${tenant.name}` }).returning({ id: messages.id });
+      const book = new PostgresAnswerBook(db);
+      await book.record(tenant, { id: job!.id, channelId: 'C1', threadId: null, askerId: 'U1', questionMessageId: question!.id, answerMessageId: null, persona: 'default', sources: ['Handbook'], stopped: false });
+      await book.vote(tenant, job!.id, 'U2', 'negative');
       await knowledge.add(tenant, { title: 'Handbook', text: `Handbook of ${tenant.tenantId}: holidays, expenses.`, addedBy: 'U1' }, tenant.limits);
     }
     await new UsageMeter(db, () => day1).record(tenantA, { requests: 2, promptTokens: 100, completionTokens: 50 });
@@ -288,6 +298,20 @@ describe('admin commands', () => {
       await setLimits(deps, B, { unset: ['maxFileBytes', 'maxDocuments'] });
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it("reports feedback per tenant with the latest not-helpful answers, one tenant's only when asked", async () => {
+    const one = captureIo();
+    expect(await runAdmin(['feedback', '--tenant', `${A.platform}:${A.externalId}`], { env: {}, io: one, deps })).toBe(0);
+    const text = one.stdout.join('\n');
+    expect(text).toContain(`${A.platform}:${A.externalId} (Alpha): today 0 helpful / 1 not helpful; this month 0 / 1`);
+    expect(text).toContain('Q: question of Alpha');
+    expect(text).not.toContain('Beta');
+    const all = captureIo();
+    expect(await runAdmin(['feedback', '--json'], { env: {}, io: all, deps })).toBe(0);
+    const rows = JSON.parse(all.stdout.join('\n')) as { tenant: string; month: { negative: number }; latestNegative: { question: string }[] }[];
+    expect(rows.map((r) => r.tenant).sort()).toEqual([`${A.platform}:${A.externalId}`, `${B.platform}:${B.externalId}`].sort());
+    expect(rows.find((r) => r.tenant === `${B.platform}:${B.externalId}`)!.latestNegative.map((n) => n.question)).toEqual(['question of Beta']);
   });
 
   it('purges one tenant: every row and vector goes, the other tenant keeps all of its own', async () => {

@@ -5,7 +5,7 @@
  */
 import { and, asc, count, eq, gte, lte } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { auditLog, channelSettings, documents, installations, messages, personas, tenants, usage } from '../db/schema.js';
+import { answerFeedback, answerJobs, answers, auditLog, channelSettings, documents, installations, messages, personas, tenants, usage } from '../db/schema.js';
 import { limitKeys, plans } from '../limits/plans.js';
 import type { TenantRegistry } from '../tenancy/registry.js';
 import { utcDay, type UsageMeter } from '../usage/meter.js';
@@ -13,6 +13,7 @@ import { AdminInputError, addDays, parseLimitKey, parsePlan, type TenantRef } fr
 import type { KnowledgeBase } from '../ports/knowledge.js';
 import type { AuditEntry, UsageTotals } from '../ports/stores.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AnswerBook } from '../ports/stores.js';
 import type { TenantLimits, Tenant } from '../ports/tenancy.js';
 
 /** What an operator command may touch; only purge and ingest need the knowledge base. */
@@ -21,6 +22,7 @@ export interface AdminDeps {
   tenants: TenantRegistry;
   usage: UsageMeter;
   audit: AuditLog;
+  answers: AnswerBook;
   /** The tenant documents (or why there are none); it reaches Ollama and Qdrant only when used. */
   knowledge?: KnowledgeAccess;
   now?: () => Date;
@@ -151,6 +153,9 @@ const tenantTables = {
   audit_log: auditLog,
   documents,
   installations,
+  answer_jobs: answerJobs,
+  answers,
+  answer_feedback: answerFeedback,
 } as const;
 
 export type TenantTable = keyof typeof tenantTables;

@@ -23,6 +23,7 @@ export function adminDeps(services: Services): AdminDeps {
     tenants: services.tenants,
     usage: services.usage,
     audit: services.audit,
+    answers: services.answers,
     knowledge: services.knowledge
       ? { knowledge: services.knowledge }
       : { knowledge: undefined, reason: services.knowledgeUnavailable ?? 'knowledge is not available in this deployment' },

@@ -19,6 +19,7 @@ import {
   type AdminDeps,
 } from './commands.js';
 import { openAdminContext } from './context.js';
+import { feedbackReport, renderFeedback } from './feedback.js';
 import { AdminInputError, parseDay, parseLimitAssignments, parseTenantRef, tenantRef } from './inputs.js';
 import { ingestForTenant, listDocuments, removeDocument, renderDocuments, renderIngest, renderRemoval } from './knowledge.js';
 import {
@@ -58,6 +59,10 @@ Usage: npm run admin -- <command> [options]
       The tenant's documents: id, title, passages, size, when added.
   knowledge remove <platform> <externalId> <id>
       Remove one document and its vectors (the id, or its first 8+ characters).
+  feedback [--tenant platform:externalId] [--json]
+      Helpful / not helpful votes on answers, today and this month (UTC), and the latest
+      answers marked not helpful with their questions (without --tenant: tenants with votes
+      this month).
   knowledge ingest <platform> <externalId> <file-or-folder>
       Add one file, or every supported file under a folder (.txt .md .html .pdf), to the
       tenant's documents; re-adding a title replaces it. Progress on stderr. Files refused
@@ -189,6 +194,16 @@ const commands: CommandSpec[] = [
         to: v.to !== undefined ? parseDay(v.to, '--to') : undefined,
       });
       print(io, v, r, () => renderUsage(r));
+    },
+  },
+  {
+    name: ['feedback'],
+    args: [],
+    options: ['tenant', 'json'],
+    needsDeps: true,
+    async run({ deps, v, io }) {
+      const rows = await feedbackReport(deps, v.tenant !== undefined ? { tenant: parseTenantRef(v.tenant) } : {});
+      print(io, v, rows, () => renderFeedback(rows));
     },
   },
   {

@@ -8,14 +8,15 @@ import { citationLine } from './prompt-block.js';
 import { buildPrompt } from './prompt.js';
 import type { ReplyStream } from './reply/stream.js';
 import type { Tenant } from '../ports/tenancy.js';
-import type { ChannelSettings, ConversationStore, Persona, PersonaCatalog, StoredMessage, UsageLedger } from '../ports/stores.js';
+import type { AnswerBook, ChannelSettings, ConversationKey, ConversationStore, Persona, PersonaCatalog, StoredMessage, UsageLedger } from '../ports/stores.js';
 import { BusyError, type Admission } from '../ports/admission.js';
 import { LlmError, type LlmBackend } from '../ports/llm.js';
 import type { InboundMessage } from '../ports/messages.js';
 import type { KnowledgeBase, Passage } from '../ports/knowledge.js';
-import type { AnswerProgress, HandleOutcome } from '../ports/engine.js';
+import { AnswerStopped, type AnswerProgress, type HandleOutcome } from '../ports/engine.js';
 import { interruptionOf } from './interruption.js';
-import { persistently } from './persistently.js';
+import { AnswerRecords } from './answer-records.js';
+import { STATUS } from './status-text.js';
 import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
 import { outcome } from './outcome.js';
 import { AnswerMetrics } from './answer-metrics.js';
@@ -45,6 +46,8 @@ export interface AskDeps {
   admission: Admission;
   backend: LlmBackend;
   knowledge?: KnowledgeBase;
+  /** Where answers are recorded for their feedback buttons (optional: the console has none). */
+  answers?: AnswerBook;
   /** The pipeline registers its own metrics here (tokens, quota refusals, retrieval failures). */
   metrics: MetricRegistry;
   logger: Logger;
@@ -52,11 +55,22 @@ export interface AskDeps {
   onAnswered?: (t: AnswerTimings) => void;
 }
 
+/** What the backend produced so far (a stopped or interrupted answer keeps and meters it). */
+interface Generated {
+  text: string;
+  tokens: number;
+}
+
+/** A waiting question shows its wait after this long (a slot that comes at once shows none). */
+const WAIT_STATUS_AFTER_MS = 250;
+
 export class AskPipeline {
   private readonly metrics: AnswerMetrics;
+  private readonly records: AnswerRecords;
 
   constructor(private readonly deps: AskDeps) {
     this.metrics = new AnswerMetrics(deps.metrics);
+    this.records = new AnswerRecords({ memory: deps.memory, usage: deps.usage, answers: deps.answers, metrics: this.metrics, logger: deps.logger });
   }
 
   async answer(
@@ -72,10 +86,7 @@ export class AskPipeline {
     const started = performance.now();
     const key = { channelId: msg.channelId, threadId: msg.threadId };
 
-    // Earlier thread messages the bot never saw come in once, on its first mention there.
-    if (msg.priorMessages?.length && !(await memory.hasAny(tenant, key))) {
-      await memory.appendMany(tenant, key, msg.priorMessages.map((m) => ({ role: m.role, userId: m.userId, content: m.text })));
-    }
+    await this.bringInThread(tenant, msg, key);
     // Independent round trips run together: each sequential one adds to every answer's latency.
     // The window is read alongside the question's insert, so it may or may not include it: it
     // asks for one message more and keeps only what is older than the question.
@@ -108,10 +119,13 @@ export class AskPipeline {
       return outcome('refused', true, quota.code);
     }
 
-    await reply.start();
+    // The wait shows as a status (where the platform has one), not as a message that ages.
     let waitMs = 0;
-    const generated = { tokens: 0 };
+    let slotGranted = false;
+    const generated: Generated = { text: '', tokens: 0 };
     progress.waiting?.();
+    const waitStatus = setTimeout(() => void (slotGranted || reply.status(STATUS.waiting())), WAIT_STATUS_AFTER_MS);
+    const kept = { persona: persona.name, questionId, answerId: progress.answerId, askerId: msg.caller.userId };
     try {
       const { result, passages } = await admission.run(
         tenant,
@@ -119,7 +133,9 @@ export class AskPipeline {
         () => this.generate(tenant, question, persona, history, hasDocuments, reply, msg.signal, generated, progress),
         {
           onStart: (waited) => {
+            slotGranted = true;
             waitMs = waited;
+            void reply.status(STATUS.thinking);
             progress.answering?.();
           },
           ...(msg.signal ? { signal: msg.signal } : {}),
@@ -127,20 +143,15 @@ export class AskPipeline {
       );
       const cite = citationLine(passages);
       const text = (result.text.trim() || EMPTY_ANSWER) + (cite ? `\n\n${cite}` : '');
-      await reply.finish(text, { kind: 'answer' });
-      // The answer is out: its rows are kept through a database blip rather than lost.
-      await Promise.all([
-        persistently(() => memory.append(tenant, key, { role: 'assistant', userId: null, content: result.text, tokens: result.completionTokens }), {
-          logger: this.deps.logger,
-          what: 'answer memory',
-        }),
-        persistently(() => usage.record(tenant, { requests: 1, promptTokens: result.promptTokens, completionTokens: result.completionTokens }), {
-          logger: this.deps.logger,
-          what: 'usage',
-        }),
-      ]);
-      metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'prompt' }, result.promptTokens);
-      metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, result.completionTokens);
+      const sources = [...new Set(passages.map((p) => p.title))];
+      await this.deliver(tenant, key, reply, text, {
+        ...kept,
+        content: result.text,
+        sources,
+        promptTokens: result.promptTokens,
+        completionTokens: result.completionTokens,
+        stopped: false,
+      });
       this.deps.onAnswered?.({ tenantId: tenant.tenantId, totalMs: performance.now() - started, waitMs, backendMs: result.backendMs });
       return {
         ...outcome('answered', true),
@@ -159,13 +170,50 @@ export class AskPipeline {
         reply.abandon();
         throw interrupted;
       }
-      // An answer stopped part-way (the console's Ctrl-C) still cost what was generated.
+      const stop = stopOf(msg);
+      if (stop) {
+        // Stopped by someone: the partial answer stays, marked, remembered and metered as such.
+        const partial = generated.text.trim();
+        await this.deliver(tenant, key, reply, partial ? `${partial}\n\n${STOPPED_MARK}` : STOPPED_EARLY, {
+          ...kept,
+          content: partial ? `${partial}\n\n(stopped)` : '(stopped before answering)',
+          sources: [],
+          promptTokens: 0,
+          completionTokens: generated.tokens,
+          stopped: true,
+        });
+        this.deps.logger.info({ tenantId: tenant.tenantId, answerId: progress.answerId, tokens: generated.tokens }, 'answer stopped');
+        return { ...outcome('answered', true), answer: { persona: persona.name, passages: 0, promptTokens: 0, completionTokens: generated.tokens, waitMs, stopped: true } };
+      }
+      // An answer cut short otherwise (the console's Ctrl-C) still cost what was generated.
       if (err instanceof LlmError && err.kind === 'aborted' && generated.tokens > 0) {
         await usage.record(tenant, { requests: 1, completionTokens: generated.tokens });
         metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, generated.tokens);
       }
       return this.fail(tenant, err, reply, vocabularies[msg.platform]);
+    } finally {
+      clearTimeout(waitStatus);
     }
+  }
+
+  /**
+   * The final reply and the answer's records. The records go first (briefly: a feedback click
+   * must find its answer), but a slow database never holds the reply back for long.
+   */
+  private async deliver(tenant: Tenant, key: ConversationKey, reply: ReplyStream, text: string, given: Parameters<AnswerRecords['keep']>[2]) {
+    const kept = this.records.keep(tenant, key, given);
+    await Promise.race([kept, new Promise((r) => setTimeout(r, RECORDS_FIRST_MS).unref())]);
+    await reply.finish(text, { kind: 'answer' });
+    await kept;
+  }
+
+  /** Earlier thread messages the bot never saw come in once, on its first mention there, and only when memory has none. */
+  private async bringInThread(tenant: Tenant, msg: InboundMessage, key: ConversationKey): Promise<void> {
+    const { memory } = this.deps;
+    if (!msg.priorMessages?.length && !msg.threadHistory) return;
+    if (await memory.hasAny(tenant, key)) return;
+    const prior = msg.priorMessages?.length ? msg.priorMessages : await msg.threadHistory!().catch(() => []);
+    if (prior.length) await memory.appendMany(tenant, key, prior.map((m) => ({ role: m.role, userId: m.userId, content: m.text })));
   }
 
   /** Runs holding a backend slot: retrieval (it embeds on the backend) and the chat call. */
@@ -177,13 +225,12 @@ export class AskPipeline {
     withKnowledge: boolean,
     reply: ReplyStream,
     signal: AbortSignal | undefined,
-    generated: { tokens: number },
+    generated: Generated,
     progress: AnswerProgress,
   ) {
     const { backend, options } = this.deps;
     const passages = withKnowledge ? await this.retrieve(tenant, question) : [];
     const messages = buildPrompt({ systemPrompt: persona.systemPrompt, passages, history, question });
-    let text = '';
     const result = await backend.chat(
       {
         model: persona.model ?? options.chatModel,
@@ -193,11 +240,11 @@ export class AskPipeline {
         ...(signal ? { signal } : {}),
       },
       (delta) => {
-        text += delta;
+        generated.text += delta;
         // Ollama streams about one token per chunk: the count is exact enough to meter an answer cut short.
         generated.tokens += 1;
         progress.tokens?.(generated.tokens);
-        reply.update(text);
+        reply.update(generated.text);
       },
     );
     return { result, passages };
@@ -254,3 +301,14 @@ export class AskPipeline {
 
 /** Shown when the model returns nothing at all. */
 const EMPTY_ANSWER = '(The model returned an empty answer.)';
+/** Ends an answer someone stopped. */
+const STOPPED_MARK = '_(stopped)_';
+const STOPPED_EARLY = '_(stopped before I could answer)_';
+/** How long the final reply waits for the answer's records (a feedback click must find them). */
+const RECORDS_FIRST_MS = 2_000;
+
+/** Who stopped the answer, if that is why its signal fired. */
+function stopOf(msg: InboundMessage): AnswerStopped | null {
+  const reason: unknown = msg.signal?.aborted ? msg.signal.reason : undefined;
+  return reason instanceof AnswerStopped ? reason : null;
+}

@@ -35,6 +35,8 @@ export const tenants = pgTable(
     /** Operator-set overrides of the plan's limits; never writable by tenant admins. */
     limits: jsonb('limits').$type<Record<string, number>>().notNull().default({}),
     defaultPersona: text('default_persona'),
+    /** Suggested prompts for a new assistant thread (admins set them; null = the built-in ones). */
+    suggestedPrompts: jsonb('suggested_prompts').$type<string[]>(),
     installedBy: text('installed_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -257,6 +259,9 @@ export const answerJobs = pgTable(
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     progressTokens: integer('progress_tokens').notNull().default(0),
+    /** Someone pressed stop: the instance running the answer aborts it (it looks every half second). */
+    stopRequestedAt: timestamp('stop_requested_at', { withTimezone: true }),
+    stopRequestedBy: text('stop_requested_by'),
     outcomeCode: text('outcome_code'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -268,5 +273,48 @@ export const answerJobs = pgTable(
     index('answer_jobs_conversation_idx').on(t.tenantId, t.channelId, t.threadId, t.createdAt),
     index('answer_jobs_finished_idx').on(t.finishedAt),
   ],
+);
+
+/**
+ * Answers the bot gave, with what went into them (for feedback and its report). The id is the
+ * answer job's id, which the answer's buttons carry. Rows follow the messages they belong to.
+ */
+export const answers = pgTable(
+  'answers',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    channelId: text('channel_id').notNull(),
+    threadId: text('thread_id').notNull().default(''),
+    askerId: text('asker_id').notNull(),
+    questionMessageId: bigint('question_message_id', { mode: 'number' }),
+    answerMessageId: bigint('answer_message_id', { mode: 'number' }),
+    persona: text('persona').notNull(),
+    /** Titles of the documents the answer drew on. */
+    sources: jsonb('sources').$type<string[]>().notNull().default([]),
+    stopped: boolean('stopped').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index('answers_tenant_created_idx').on(t.tenantId, t.createdAt)],
+);
+
+/** One vote per user per answer (changeable). */
+export const answerFeedback = pgTable(
+  'answer_feedback',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    answerId: uuid('answer_id')
+      .notNull()
+      .references(() => answers.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    value: text('value').notNull(), // 'positive' | 'negative'
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.answerId, t.userId] }), index('answer_feedback_tenant_idx').on(t.tenantId, t.updatedAt)],
 );
 

@@ -3,9 +3,9 @@
  * instances with skewed clocks still agree on whose lease ran out. Claims take rows with
  * `FOR UPDATE SKIP LOCKED`: two instances looking for orphaned jobs at once never take the same.
  *
- * Every write of one job filters by its tenant and id (and the lease owner); only the two
- * scheduling sweeps — claiming expired leases and pruning finished rows — span tenants, and they
- * read or delete nothing but scheduling columns.
+ * Every write of one job filters by its tenant and id (and the lease owner); only the scheduling
+ * queries — claiming expired leases, pruning finished rows, and looking up stop requests for the
+ * jobs an instance holds — span tenants, and they read or delete nothing but scheduling columns.
  */
 import { and, eq, getTableColumns, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
@@ -23,10 +23,9 @@ import {
 } from '../ports/jobs.js';
 import type { Platform, TenantScope } from '../ports/tenancy.js';
 import type { TokenSealer } from '../security/sealing.js';
+import { jobFromRow, sealSecrets, type Row } from './job-rows.js';
 
-type Row = typeof answerJobs.$inferSelect;
-
-const secretsAad = (platform: string, eventId: string) => `answer-job:${platform}:${eventId}`;
+const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 const leaseUntil = (ms: number) => sql`now() + ${`${Math.max(1, Math.round(ms))} milliseconds`}::interval`;
 
 export class PostgresJobStore implements JobStore {
@@ -239,41 +238,62 @@ export class PostgresJobStore implements JobStore {
     return rows.length;
   }
 
+  async find(scope: TenantScope, id: string): Promise<AnswerJob | null> {
+    if (!isUuid(id)) return null;
+    const [r] = await this.db
+      .select()
+      .from(answerJobs)
+      .where(and(eq(answerJobs.tenantId, scope.tenantId), eq(answerJobs.id, id)));
+    return r ? this.toJob(r) : null;
+  }
+
+  async activeIn(scope: TenantScope, channelId: string, threadId: string | null): Promise<AnswerJob | null> {
+    const [r] = await this.db
+      .select()
+      .from(answerJobs)
+      .where(
+        and(
+          eq(answerJobs.tenantId, scope.tenantId),
+          eq(answerJobs.channelId, channelId),
+          eq(answerJobs.threadId, threadId ?? ''),
+          inArray(answerJobs.state, [...activeJobStates]),
+        ),
+      )
+      .orderBy(answerJobs.createdAt)
+      .limit(1);
+    return r ? this.toJob(r) : null;
+  }
+
+  async requestStop(scope: TenantScope, id: string, by: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const rows = await this.db
+      .update(answerJobs)
+      .set({ stopRequestedAt: sql`coalesce(${answerJobs.stopRequestedAt}, now())`, stopRequestedBy: sql`coalesce(${answerJobs.stopRequestedBy}, ${by})`, updatedAt: sql`now()` })
+      .where(and(eq(answerJobs.tenantId, scope.tenantId), eq(answerJobs.id, id), inArray(answerJobs.state, [...activeJobStates])))
+      .returning({ id: answerJobs.id });
+    return rows.length > 0;
+  }
+
+  async stopRequests(owner: string, ids: readonly string[]): Promise<{ id: string; by: string }[]> {
+    if (ids.length === 0) return [];
+    // Scoped by the lease: only the jobs this instance runs (their tenants are already known to it).
+    const rows = await this.db
+      .select({ id: answerJobs.id, by: answerJobs.stopRequestedBy })
+      .from(answerJobs)
+      .where(and(eq(answerJobs.leaseOwner, owner), inArray(answerJobs.id, [...ids]), isNotNull(answerJobs.stopRequestedAt)));
+    return rows.map((r) => ({ id: r.id, by: r.by ?? '' }));
+  }
+
   /** The one place a single job's writes are filtered: its tenant, its id, and the caller's lease. */
   private mine(job: JobRef, owner: string) {
     return and(eq(answerJobs.tenantId, job.tenantId), eq(answerJobs.id, job.id), eq(answerJobs.leaseOwner, owner));
   }
 
   private seal(d: NewDelivery) {
-    if (!d.secrets || Object.keys(d.secrets).length === 0) return null;
-    if (!this.sealer) throw new Error('ENCRYPTION_KEY must be set to accept deliveries that carry credentials');
-    return this.sealer.seal(JSON.stringify(d.secrets), secretsAad(d.platform, d.eventId));
+    return sealSecrets(d, this.sealer);
   }
 
   private toJob(r: Row): AnswerJob {
-    let secrets: Record<string, string> = {};
-    if (r.secrets && r.secretsKeyId && this.sealer) {
-      secrets = JSON.parse(this.sealer.open({ keyId: r.secretsKeyId, ciphertext: r.secrets }, secretsAad(r.platform, r.eventId)));
-    }
-    return {
-      id: r.id,
-      tenantId: r.tenantId,
-      platform: r.platform as Platform,
-      tenantExternalId: r.tenantExternalId,
-      eventId: r.eventId,
-      channelId: r.channelId,
-      threadId: r.threadId === '' ? null : r.threadId,
-      userId: r.userId,
-      state: r.state as JobState,
-      text: r.text,
-      delivery: r.delivery,
-      secrets,
-      reply: r.reply,
-      questionId: r.questionId,
-      attempts: r.attempts,
-      progressTokens: r.progressTokens,
-      mergeable: r.mergeable,
-      createdAt: r.createdAt,
-    };
+    return jobFromRow(r, this.sealer);
   }
 }

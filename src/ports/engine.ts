@@ -30,6 +30,8 @@ export interface AnswerDetails {
   completionTokens: number;
   /** Time spent waiting for a backend slot, in ms. */
   waitMs: number;
+  /** Someone pressed stop: the answer is the partial text, marked as stopped. */
+  stopped?: boolean;
 }
 
 /** What happened to one message, and whether the user saw a reply. */
@@ -48,6 +50,8 @@ export interface HandleOutcome {
  * same job already did (so a resumed attempt does not store the question twice).
  */
 export interface AnswerProgress {
+  /** The answer's id (its job's): its buttons carry it, its feedback refers to it. */
+  answerId?: string;
   /** The question as an earlier attempt stored it (messages.id): not stored again. */
   questionId?: number;
   questionStored?(id: number): void;
@@ -73,3 +77,12 @@ export class AnswerInterrupted extends Error {
     this.name = 'AnswerInterrupted';
   }
 }
+
+/** The abort reason when someone pressed stop: the partial answer is kept, marked as stopped. */
+export class AnswerStopped extends Error {
+  constructor(readonly by: string) {
+    super('answer stopped');
+    this.name = 'AnswerStopped';
+  }
+}
+

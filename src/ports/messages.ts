@@ -43,6 +43,12 @@ export interface InboundMessage {
   attachments?: InboundFile[];
   /** Earlier messages of the thread the bot had not seen (first mention in a thread). */
   priorMessages?: PriorMessage[];
+  /**
+   * Reads the thread's earlier messages, for a first mention inside an existing thread. The
+   * engine calls it only when it has no memory of the thread (platform reads are rate-limited);
+   * it never throws: a failure means answering without them.
+   */
+  threadHistory?: () => Promise<PriorMessage[]>;
   /** Aborting it stops the answer in progress (the console's Ctrl-C). */
   signal?: AbortSignal;
 }

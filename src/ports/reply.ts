@@ -14,14 +14,22 @@ export interface ReplyLimits {
   maxChars: number;
   /** Smallest gap between two updates of one message this platform tolerates. */
   minUpdateIntervalMs: number;
+  /**
+   * Oldest a message may get while it still grows (a Slack stream stops taking text after about
+   * 5 minutes): an answer still going then continues in a new message. Unset = no limit.
+   */
+  maxPartAgeMs?: number;
 }
 
 /** One message of a reply (the first, or a continuation of a long answer). */
 export interface ReplyPart {
   /** Shows `text` as this message's whole content so far (an edit, or the new tail of a stream). */
   update(text: string): Promise<void>;
-  /** This message's final content; the part is never touched again. */
-  close(text: string, kind: ReplyKind): Promise<void>;
+  /**
+   * This message's final content; the part is never touched again. `last`: it ends the reply
+   * (an answer's feedback buttons go there).
+   */
+  close(text: string, kind: ReplyKind, options?: { last?: boolean }): Promise<void>;
   /** Takes the message down (a reply that ended shorter than it streamed). */
   remove(): Promise<void>;
 }
@@ -53,6 +61,24 @@ export interface ReplySink {
   trim?(parts: number): Promise<void>;
   /** Optional. The message ended without any reply: take down whatever the platform shows (a deferral's "thinking…"). */
   unused?(): Promise<void>;
+  /**
+   * Optional. Says what the bot is doing before there is text ("waiting for a free slot, 3 ahead",
+   * "thinking…") where the platform has a status line for it (Slack's thread status), or on what
+   * working() put up. Resolves false when it could not be shown here: the core then shows the
+   * working indicator instead. `null` clears it.
+   */
+  status?(text: string | null): Promise<boolean>;
+}
+
+/**
+ * Thrown by a part's `update` when the platform no longer lets the message grow (a Slack stream
+ * past its time): the core closes it with what it shows and goes on in a new message.
+ */
+export class ReplyPartExpired extends Error {
+  constructor(reason: string) {
+    super(`the message can no longer be extended: ${reason}`);
+    this.name = 'ReplyPartExpired';
+  }
 }
 
 /**

@@ -10,6 +10,8 @@ export interface TenantDirectory {
   /** Console workspaces exist as soon as someone talks in them. */
   ensure(platform: Platform, externalId: string, name?: string): Promise<Tenant>;
   setDefaultPersona(scope: TenantScope, persona: string | null): Promise<void>;
+  /** The assistant view's suggested prompts; null = the built-in ones. */
+  setSuggestedPrompts(scope: TenantScope, prompts: readonly string[] | null): Promise<void>;
 }
 
 export type ChannelMode = 'mention' | 'all' | 'off';
@@ -27,6 +29,16 @@ export const channelLimits = {
   /** Earlier messages remembered in a channel (`channel memory <messages>`). */
   memoryMessages: { min: 0, max: 100 },
 } as const;
+
+/** Suggested prompts for the assistant view (Slack shows at most 4). */
+export const promptLimits = { count: 4, maxLength: 150 } as const;
+
+/** What a new assistant thread suggests until an admin sets the workspace's own prompts. */
+export const defaultSuggestedPrompts: readonly string[] = [
+  'What can you help me with?',
+  'Which documents do you know about?',
+  'Help me write a short, friendly reply to a customer',
+];
 
 export interface ChannelSettingsStore {
   get(scope: TenantScope, channelId: string): Promise<ChannelSettings>;
@@ -148,4 +160,54 @@ export interface AuditTrail {
 export interface DeliveryDedupe {
   /** True the first time (platform, eventId) is seen; false for a repeat. */
   firstDelivery(platform: string, eventId: string): Promise<boolean>;
+}
+
+/** An answer the bot gave (its id is the answer job's, which its buttons carry). */
+export interface AnswerRecord {
+  id: string;
+  channelId: string;
+  threadId: string | null;
+  askerId: string;
+  questionMessageId: number | null;
+  answerMessageId: number | null;
+  persona: string;
+  /** Titles of the documents it drew on. */
+  sources: string[];
+  stopped: boolean;
+}
+
+export type FeedbackValue = 'positive' | 'negative';
+
+export interface FeedbackCounts {
+  positive: number;
+  negative: number;
+}
+
+export interface NegativeFeedback {
+  answerId: string;
+  at: Date;
+  by: string;
+  channelId: string;
+  persona: string;
+  sources: string[];
+  question: string | null;
+  answer: string | null;
+}
+
+/** Answers and the votes on them, per tenant. */
+export interface AnswerBook {
+  record(scope: TenantScope, answer: AnswerRecord): Promise<void>;
+  get(scope: TenantScope, answerId: string): Promise<AnswerRecord | null>;
+  /** One vote per user per answer; a second vote replaces the first. False when the answer is unknown. */
+  vote(scope: TenantScope, answerId: string, userId: string, value: FeedbackValue): Promise<boolean>;
+  counts(scope: TenantScope, since: Date): Promise<FeedbackCounts>;
+  latestNegative(scope: TenantScope, limit: number): Promise<NegativeFeedback[]>;
+  /** Votes today and this month (UTC), and the latest "not helpful" answers with their questions. */
+  report(scope: TenantScope, options?: { now?: Date; latest?: number }): Promise<FeedbackReport>;
+}
+
+export interface FeedbackReport {
+  today: FeedbackCounts;
+  month: FeedbackCounts;
+  latestNegative: NegativeFeedback[];
 }

@@ -39,5 +39,7 @@ export interface Tenant extends TenantScope {
   readonly limits: TenantLimits;
   readonly defaultPersona: string | null;
   readonly installedBy: string | null;
+  /** Suggested prompts an admin set for the assistant view; null = the built-in ones. */
+  readonly suggestedPrompts: readonly string[] | null;
   readonly createdAt: Date;
 }

@@ -32,6 +32,7 @@ function toTenant(r: Row): Tenant {
     limits: effectiveLimits(r.plan, r.limits ?? {}),
     defaultPersona: r.defaultPersona,
     installedBy: r.installedBy,
+    suggestedPrompts: r.suggestedPrompts ?? null,
     createdAt: r.createdAt,
   };
 }
@@ -115,6 +116,15 @@ export class TenantRegistry implements TenantDirectory {
     const [row] = await this.db
       .update(tenants)
       .set({ defaultPersona: persona, updatedAt: new Date() })
+      .where(eq(tenants.id, scope.tenantId))
+      .returning();
+    if (row) this.invalidate(row.platform, row.externalId);
+  }
+
+  async setSuggestedPrompts(scope: TenantScope, prompts: readonly string[] | null): Promise<void> {
+    const [row] = await this.db
+      .update(tenants)
+      .set({ suggestedPrompts: prompts ? [...prompts] : null, updatedAt: new Date() })
       .where(eq(tenants.id, scope.tenantId))
       .returning();
     if (row) this.invalidate(row.platform, row.externalId);

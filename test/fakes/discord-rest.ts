@@ -108,7 +108,8 @@ export async function handleRest(s: FakeDiscordState, req: IncomingMessage, res:
         s.commands.set(key, registered);
         return json(res, 200, registered);
       } catch (err) {
-        return json(res, 400, { message: 'Invalid Form Body', code: 50035, errors: String((err as Error).message) });
+        // Discord's shape: `errors` is an object of field paths to `_errors` lists.
+        return json(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { _errors: [{ code: 'BASE_TYPE_INVALID', message: (err as Error).message }] } });
       }
     }
   }

@@ -13,6 +13,7 @@ import { channelHandlers } from './handlers/channel.js';
 import { knowledgeHandlers } from './handlers/knowledge.js';
 import { personaHandlers } from './handlers/persona.js';
 import { workspaceHandlers } from './handlers/workspace.js';
+import { answerHandlers } from './handlers/answers.js';
 
 export type { CommandDeps } from './handlers/context.js';
 
@@ -23,7 +24,7 @@ export interface CommandReply {
 }
 
 /** Every command but `ask` has exactly one handler: the type fails to check if one is missing. */
-const handlers: HandlerTable = { ...personaHandlers, ...channelHandlers, ...knowledgeHandlers, ...workspaceHandlers };
+const handlers: HandlerTable = { ...personaHandlers, ...channelHandlers, ...knowledgeHandlers, ...workspaceHandlers, ...answerHandlers };
 
 export class CommandHandlers {
   constructor(private readonly deps: CommandDeps) {}

@@ -3,7 +3,7 @@
  * slash commands are derived from this list; a command's behaviour lives in its handler, keyed
  * by id. Order matters: help, the README and Discord list commands in this order.
  */
-import { channelLimits, channelModes, personaLimits } from '../../ports/stores.js';
+import { channelLimits, channelModes, personaLimits, promptLimits } from '../../ports/stores.js';
 import { ArgProblem, type ArgsOf, type ArgValues, type CommandSpec } from './spec.js';
 
 const personaName = {
@@ -189,6 +189,36 @@ const specs = [
     about: (v) => `the ${v.workspace}'s recent admin changes, newest first, 10 a page`,
     examples: ['audit', 'audit 2'],
   },
+  {
+    id: 'feedback',
+    words: ['feedback'],
+    args: [],
+    admin: true,
+    private: true,
+    about: 'votes on answers today and this month, and the latest answers marked not helpful',
+    examples: ['feedback'],
+  },
+  {
+    id: 'prompts.set',
+    words: ['prompts', 'set'],
+    args: [
+      {
+        kind: 'text',
+        name: 'prompts',
+        label: 'prompts',
+        description: `Up to ${promptLimits.count} suggested prompts, separated by |`,
+        required: true,
+        placeholder: '<prompt> | <prompt> ...',
+        maxLength: promptLimits.count * (promptLimits.maxLength + 3),
+      },
+    ],
+    admin: true,
+    private: true,
+    about: `set the suggested prompts of new assistant threads (at most ${promptLimits.count}, separated by |)`,
+    examples: ['prompts set What can you do? | Summarize our holiday policy'],
+  },
+  { id: 'prompts.clear', words: ['prompts', 'clear'], args: [], admin: true, private: true, about: 'back to the built-in suggested prompts', examples: ['prompts clear'] },
+  { id: 'prompts.list', words: ['prompts', 'list'], args: [], admin: false, private: true, about: 'the suggested prompts a new assistant thread offers', examples: ['prompts list'] },
   { id: 'help', words: ['help'], args: [], admin: false, private: true, about: 'the commands you may use', examples: ['help'] },
 ] as const satisfies readonly CommandSpec[];
 

@@ -10,14 +10,15 @@
  * - drain(): no new runs; running answers get the grace period, the rest hand their lease back.
  */
 import type { Logger } from '../../logger.js';
-import { AnswerInterrupted, type HandleOutcome, type MessageHandler } from '../../ports/engine.js';
+import { AnswerInterrupted, AnswerStopped, type MessageHandler } from '../../ports/engine.js';
 import type { AcceptOutcome, AnswerIntake, AnswerJob, DeliveryRestorer, FinalJobState, JobState, JobStore, NewDelivery } from '../../ports/jobs.js';
 import type { ConversationStore, TenantDirectory, UsageLedger } from '../../ports/stores.js';
-import type { Platform } from '../../ports/tenancy.js';
-import { ReplyStream } from '../reply/stream.js';
+import type { Platform, TenantScope } from '../../ports/tenancy.js';
+import { expire, meterLostAttempt } from './resumption.js';
 import { cleanDelivery } from './clean-delivery.js';
 import { persistently } from '../persistently.js';
-import { hasCommandPrefix, readCommand } from '../commands/read-command.js';
+import { finalState, questionOf } from './job-rules.js';
+import { StopWatch } from './stop-watch.js';
 
 export interface AnswerJobsOptions {
   /** This instance's lease owner name (unique per process). */
@@ -53,8 +54,7 @@ export interface AnswerJobsDeps {
   options: AnswerJobsOptions;
 }
 
-/** What users read when an interrupted question is too old to answer again. */
-export const RESTARTED_TEXT = 'I was restarted before I could answer; please ask again.';
+export { RESTARTED_TEXT } from './resumption.js';
 
 interface Running {
   controller: AbortController;
@@ -79,10 +79,23 @@ export class AnswerJobs implements AnswerIntake {
   private backlog = false;
   private pumpTimer: NodeJS.Timeout | null = null;
   private readonly maxRunning: number;
+  private readonly stops: StopWatch;
 
   constructor(private readonly deps: AnswerJobsDeps) {
     this.leaseMs = deps.options.leaseMs ?? 30_000;
     this.maxRunning = deps.options.maxRunning ?? 500;
+    this.stops = new StopWatch(deps.store, deps.options.instanceId, deps.logger);
+  }
+
+  /**
+   * Stops an unfinished answer: at once when it runs here, else through its row (the instance
+   * running it looks every half second; one still waiting stops when it starts). False when it
+   * has already finished. Who may stop it is the caller's check.
+   */
+  async requestStop(scope: TenantScope, jobId: string, by: string): Promise<boolean> {
+    const marked = await this.deps.store.requestStop(scope, jobId, by);
+    if (marked) this.stops.stopHere(jobId, by);
+    return marked;
   }
 
   /** An adapter registers how to rebuild its platform's messages and replies. */
@@ -153,6 +166,7 @@ export class AnswerJobs implements AnswerIntake {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = null;
     await this.sweeping;
+    // From here on a stop request is read by whoever resumes the job.
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     await Promise.race([all(), new Promise((r) => setTimeout(r, graceMs).unref())]);
     for (const r of this.running.values()) r.controller.abort(new AnswerInterrupted('shutdown'));
@@ -210,6 +224,7 @@ export class AnswerJobs implements AnswerIntake {
       () => this.settled(job, 'failed'),
     );
     this.running.set(job.id, { controller, done });
+    this.stops.watch(job.id, controller);
   }
 
   private notify(job: AnswerJob, how: JobSettlement): void {
@@ -224,6 +239,7 @@ export class AnswerJobs implements AnswerIntake {
 
   private settled(job: AnswerJob, how: RunEnd): void {
     this.running.delete(job.id);
+    this.stops.unwatch(job.id);
     // Room freed, or a conversation's turn passed: take the next waiting jobs soon (claims are
     // batched, not one per finished job).
     if (how === 'waiting') {
@@ -258,17 +274,20 @@ export class AnswerJobs implements AnswerIntake {
       job = await this.joinWaiting(turn.job, turn.joinable);
       state = job.state;
       if (job.attempts > 1) {
-        await this.meterLostAttempt(job);
+        await meterLostAttempt(this.deps, job);
         if (Date.now() - job.createdAt.getTime() > options.resumeMaxAgeS * 1000) {
-          await this.expire(job, restorer);
+          await expire(this.deps, job, restorer);
           return 'expired';
         }
       }
       const { msg, sink } = await restorer.restore(job, (refs) => {
         store.record(job, me, { reply: refs }).catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not record reply references'));
       });
+      // Stopped while it waited its turn: it starts stopped (and says so).
+      if (job.stopRequestedBy !== null && !controller.signal.aborted) controller.abort(new AnswerStopped(job.stopRequestedBy));
       const signal = msg.signal ? AbortSignal.any([msg.signal, controller.signal]) : controller.signal;
       const outcome = await this.deps.handler.handle({ ...msg, signal }, sink, {
+        answerId: job.id,
         ...(job.questionId !== null ? { questionId: job.questionId } : {}),
         questionStored: (id) => void store.record(job, me, { questionId: id }).catch(() => undefined),
         waiting: () => void (state = 'waiting'),
@@ -312,53 +331,5 @@ export class AnswerJobs implements AnswerIntake {
     this.deps.logger.info({ jobId: carrier.id, joined: joined.length }, 'answering messages that arrived meanwhile together');
     for (const x of joined) this.notify(x.job, 'answered');
     return { ...carrier, text };
-  }
-
-  /** Tokens the crashed attempt generated (recorded at its last lease renewal) are metered now. */
-  private async meterLostAttempt(job: AnswerJob): Promise<void> {
-    if (job.progressTokens <= 0) return;
-    await this.deps.usage.record({ tenantId: job.tenantId }, { completionTokens: job.progressTokens });
-    await this.deps.store.record(job, this.deps.options.instanceId, { progressTokens: 0 });
-  }
-
-  /** Too old to answer usefully: finish the begun reply with a notice, and note it in memory. */
-  private async expire(job: AnswerJob, restorer: DeliveryRestorer): Promise<void> {
-    const { store, memory, logger, options } = this.deps;
-    const { sink } = await restorer.restore(job, () => undefined);
-    await new ReplyStream(sink, logger).finish(RESTARTED_TEXT, { kind: 'notice' });
-    // Memory never keeps a question without its answer or a note saying why there is none.
-    if (job.questionId !== null) {
-      await memory.append({ tenantId: job.tenantId }, { channelId: job.channelId, threadId: job.threadId }, {
-        role: 'assistant',
-        userId: null,
-        content: `(${RESTARTED_TEXT})`,
-      });
-    }
-    await store.finish(job, options.instanceId, 'expired');
-    logger.info({ jobId: job.id, ageS: Math.round((Date.now() - job.createdAt.getTime()) / 1000) }, 'interrupted answer too old; closed with a notice');
-  }
-}
-
-/** The question a message asks, or null for a command (commands are not joined). */
-function questionOf(text: string): string | null {
-  try {
-    const command = readCommand(text, { commandLine: hasCommandPrefix(text) });
-    return command.id === 'ask' ? String(command.args.question) : null;
-  } catch {
-    return null;
-  }
-}
-
-function finalState(o: HandleOutcome): FinalJobState {
-  switch (o.status) {
-    case 'answered':
-    case 'command':
-      return 'answered';
-    case 'refused':
-      return 'refused';
-    case 'failed':
-      return 'failed';
-    default:
-      return 'ignored';
   }
 }

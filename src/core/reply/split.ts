@@ -59,6 +59,17 @@ export function nextPiece(rest: string, limit: number, fence: string | null): Fu
   return { full: true, text: open + body + (after ? FENCE_CLOSE : ''), end: skip + cut.at, separator: cut.separator, fence: after };
 }
 
+/**
+ * A piece that must end early (its message can no longer grow): cut within the first `shown`
+ * characters where the usual rules find a break, else the whole of `rest` goes in it.
+ */
+export function forcedPiece(rest: string, shown: number, fence: string | null): FullPiece {
+  const piece = nextPiece(rest, Math.max(MIN_SPLIT_LIMIT, shown), fence);
+  if (piece.full) return piece;
+  const after = fenceAfter(rest, fence);
+  return { full: true, text: piece.text + (after ? FENCE_CLOSE : ''), end: rest.length, separator: '', fence: after };
+}
+
 /** Every piece of `text` (a final text or a notice), continuing a fence left open if given. */
 export function splitText(text: string, limit: number, fence: string | null = null): string[] {
   const pieces: string[] = [];

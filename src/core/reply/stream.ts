@@ -10,12 +10,16 @@
  * - finish() exactly once: later calls settle like the first and change nothing; pending
  *   progress is dropped so the final text goes first; a private finish becomes a notice.
  *
- * Parts are split from the end of the last sealed part, so a part may be sealed at any offset
- * (a Slack stream that must roll over before its ~5 minutes are up fits the same shape).
+ * - status() says what the bot does before there is text (waiting for a slot, thinking) where the
+ *   platform has a status line, else it puts up the working indicator;
+ * - a live part that gets too old (limits.maxPartAgeMs) or that the platform stops taking text
+ *   for (ReplyPartExpired) is closed with what it shows and the answer goes on in a new part.
+ *
+ * Parts are split from the end of the last sealed part, so a part may be sealed at any offset.
  */
 import type { Logger } from '../../logger.js';
-import { ReplyRateLimited, type ReplyKind, type ReplyPart, type ReplySink } from '../../ports/reply.js';
-import { nextPiece, splitText } from './split.js';
+import { ReplyPartExpired, ReplyRateLimited, type ReplyKind, type ReplyPart, type ReplySink } from '../../ports/reply.js';
+import { forcedPiece, nextPiece, splitText, type FullPiece } from './split.js';
 
 export interface FinishOptions {
   /** 'error' lets a sink style a failure; 'notice' is a reply that is not an answer. */
@@ -44,8 +48,11 @@ export class ReplyStream {
   /** The break dropped after the last sealed part, and the code fence it left open. */
   private sealedSeparator = '';
   private fence: string | null = null;
-  /** The last, still growing part. */
-  private live: { part: ReplyPart; text: string } | null = null;
+  /** The last, still growing part; `expired`: the platform stopped taking text for it. */
+  private live: { part: ReplyPart; text: string; openedAt: number; expired: boolean } | null = null;
+  /** Status writes, in order; text and the final reply wait for them (a late status must not outlive the reply). */
+  private statusChain: Promise<void> = Promise.resolve();
+  private statusShown = false;
 
   constructor(
     private readonly sink: ReplySink,
@@ -58,6 +65,26 @@ export class ReplyStream {
     if (this.finishing && !this.starting) return Promise.resolve();
     this.starting ??= this.sink.working();
     return this.starting;
+  }
+
+  /**
+   * What the bot is doing while there is no text yet. Shown on the platform's status line when it
+   * has one, else the working indicator goes up. Ignored once text or the final reply began.
+   * Never rejects (a failure is logged).
+   */
+  status(text: string): Promise<void> {
+    if (this.finishing || this.latest !== null) return this.statusChain;
+    this.statusChain = this.statusChain.then(async () => {
+      if (this.finishing || this.latest !== null) return;
+      try {
+        const shown = (await this.sink.status?.(text)) ?? false;
+        if (shown) this.statusShown = true;
+        else await this.start();
+      } catch (err) {
+        this.logger?.warn({ err }, 'reply status could not be shown');
+      }
+    });
+    return this.statusChain;
   }
 
   /** The whole answer so far. Never blocks and never throws; only the newest text is written. */
@@ -115,6 +142,7 @@ export class ReplyStream {
 
   /** Writes progress text: seals the parts it fills, shows the rest in the live part. */
   private async show(text: string): Promise<void> {
+    await this.statusChain;
     await this.starting?.catch(() => undefined);
     // A text that no longer continues the sealed parts can only be placed by finish().
     if (!text.startsWith(this.sealedSource)) return;
@@ -123,7 +151,9 @@ export class ReplyStream {
     if (text.startsWith(this.sealedSeparator, base)) base += this.sealedSeparator.length;
     for (;;) {
       if (this.finishing) return;
-      const piece = nextPiece(text.slice(base), maxChars, this.fence);
+      let piece: FullPiece | ReturnType<typeof nextPiece> = nextPiece(text.slice(base), maxChars, this.fence);
+      // A live part that may no longer grow ends with about what it shows; the rest goes on in a new one.
+      if (!piece.full && piece.text && this.live && this.tooOld(this.live)) piece = forcedPiece(text.slice(base), this.live.text.length, this.fence);
       if (!piece.full) {
         if (piece.text) await this.showLive(piece.text);
         break;
@@ -143,19 +173,31 @@ export class ReplyStream {
       this.live.text = text;
       return;
     }
-    this.live = { part: await this.sink.open(this.sealed, text), text };
+    this.live = { part: await this.sink.open(this.sealed, text), text, openedAt: this.now(), expired: false };
+  }
+
+  private tooOld(live: { openedAt: number; expired: boolean }): boolean {
+    const max = this.sink.limits.maxPartAgeMs;
+    return live.expired || (max !== undefined && this.now() - live.openedAt >= max);
   }
 
   /** Closes the part a full piece belongs to; it is never touched again. */
   private async seal(text: string): Promise<void> {
     // Kept as live until closed, so a failed close is retried by finish() on the same message.
-    this.live ??= { part: await this.sink.open(this.sealed, text), text };
+    this.live ??= { part: await this.sink.open(this.sealed, text), text, openedAt: this.now(), expired: false };
     await this.live.part.close(text, 'answer');
     this.live = null;
     this.sealed += 1;
   }
 
   private progressFailed(err: unknown): void {
+    if (err instanceof ReplyPartExpired && this.live) {
+      // Shown again at once: the live part is closed and the text goes on in a new one.
+      this.live.expired = true;
+      this.shown = null;
+      this.logger?.info({ part: this.sealed }, 'reply message can no longer grow; continuing in a new one');
+      return;
+    }
     if (err instanceof ReplyRateLimited) {
       this.pausedUntil = this.now() + err.retryAfterMs;
       this.logger?.warn({ retryAfterMs: err.retryAfterMs }, 'reply progress rate-limited; pausing updates');
@@ -170,6 +212,7 @@ export class ReplyStream {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.inFlight;
+    await this.statusChain;
     await this.starting?.catch(() => undefined);
     if (ephemeral) return this.deliverPrivately(text, kind);
     if (kind !== 'answer' && !this.live && this.sealed === 0) return this.notices(text, kind, false);
@@ -179,6 +222,8 @@ export class ReplyStream {
   /** A private finish takes down public progress (sealed parts stay: they were final) and goes out as a notice. */
   private async deliverPrivately(text: string, kind: ReplyKind): Promise<void> {
     await this.removeLive();
+    // Nothing public follows to replace the status line: clear it.
+    if (this.statusShown) await this.sink.status?.(null).catch(() => false);
     await this.notices(text, kind, true);
   }
 
@@ -197,12 +242,13 @@ export class ReplyStream {
     if (continues && rest.startsWith(this.sealedSeparator)) rest = rest.slice(this.sealedSeparator.length);
     const pieces = splitText(rest, this.sink.limits.maxChars, continues ? this.fence : null).filter((p) => p !== '');
     for (const [i, piece] of pieces.entries()) {
+      const last = i === pieces.length - 1;
       if (i === 0 && this.live) {
-        await this.live.part.close(piece, kind);
+        await this.live.part.close(piece, kind, { last });
         this.live = null;
       } else {
         const part = await this.sink.open(this.sealed + i, piece);
-        await part.close(piece, kind);
+        await part.close(piece, kind, { last });
       }
     }
     await this.removeLive();

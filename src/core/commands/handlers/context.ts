@@ -3,7 +3,7 @@ import type { Admission } from '../../../ports/admission.js';
 import type { Vocabulary } from '../../../ports/errors.js';
 import type { KnowledgeBase } from '../../../ports/knowledge.js';
 import type { InboundMessage } from '../../../ports/messages.js';
-import type { AuditTrail, ChannelSettingsStore, ConversationStore, PersonaCatalog, TenantDirectory, UsageLedger } from '../../../ports/stores.js';
+import type { AnswerBook, AuditTrail, ChannelSettingsStore, ConversationStore, PersonaCatalog, TenantDirectory, UsageLedger } from '../../../ports/stores.js';
 import type { Tenant } from '../../../ports/tenancy.js';
 import type { CommandId, CommandOf } from '../registry.js';
 
@@ -14,6 +14,8 @@ export interface CommandDeps {
   personas: PersonaCatalog;
   usage: UsageLedger;
   audit: AuditTrail;
+  /** Answers and the feedback on them (`feedback`). */
+  answers: AnswerBook;
   /** Ingestion embeds on the shared backend, so it waits for a slot like a question does. */
   admission: Admission;
   knowledge?: KnowledgeBase;
