@@ -36,7 +36,8 @@
  *
  * Inspection: fake.requests ({ method, path, body }[]), fake.chatRequests(), fake.embedRequests(),
  * fake.inFlight / fake.peakInFlight (chat requests open at once), fake.processing /
- * fake.peakProcessing (chat requests being generated). Set `fake.parallel = n` to act like
+ * fake.peakProcessing (chat requests being generated), fake.abortedChats (when the client hung up
+ * on an unfinished chat stream: a stop frees its slot). Set `fake.parallel = n` to act like
  * OLLAMA_NUM_PARALLEL: extra chat requests wait server-side (sending nothing) for a slot.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -91,6 +92,8 @@ export class FakeOllama {
   pullDelayMs: number;
   inFlight = 0;
   peakInFlight = 0;
+  /** When each chat request the client hung up on before its end came (a stop, a timeout). */
+  readonly abortedChats: number[] = [];
   processing = 0;
   peakProcessing = 0;
 
@@ -310,6 +313,7 @@ export class FakeOllama {
     res.once('close', () => {
       closed = true;
       this.inFlight--;
+      if (!res.writableFinished) this.abortedChats.push(Date.now());
     });
     if (!(await this.acquireSlot(res))) return;
     try {
