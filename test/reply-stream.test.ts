@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ReplyStream } from '../src/core/reply/stream.js';
 import { splitText } from '../src/core/reply/split.js';
 import { createLogger } from '../src/logger.js';
-import { ReplyRateLimited, type NoticeOptions, type ReplyKind, type ReplyPart, type ReplySink } from '../src/ports/reply.js';
+import { ReplyPartExpired, ReplyRateLimited, type NoticeOptions, type ReplyKind, type ReplyPart, type ReplySink } from '../src/ports/reply.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -241,5 +241,103 @@ describe('ReplyStream', () => {
     await tick(20);
     await reply.finish('Sorry, the model is unavailable.', { kind: 'error' });
     expect(sink.calls).toEqual(['open 0: The answer is', 'close 0 error: Sorry, the model is unavailable.']);
+  });
+});
+
+/** A CallLog with a status line (or none), an age limit on parts, and parts that expire on demand. */
+class StatusLog extends CallLog {
+  statusShown: boolean | 'throws' = true;
+  expireUpdatesOf = new Set<number>();
+  constructor(limits: { maxChars: number; minUpdateIntervalMs: number; maxPartAgeMs?: number }) {
+    super(limits);
+  }
+  async status(text: string | null): Promise<boolean> {
+    if (this.statusShown === 'throws') throw new Error('status refused');
+    this.calls.push(`status: ${text}`);
+    return this.statusShown;
+  }
+  override async open(index: number, text: string): Promise<ReplyPart> {
+    const part = await super.open(index, text);
+    return {
+      ...part,
+      update: async (t) => {
+        if (this.expireUpdatesOf.has(index)) throw new ReplyPartExpired('message_not_in_streaming_state');
+        await part.update(t);
+      },
+    };
+  }
+}
+
+describe('ReplyStream status and parts that cannot grow any more', () => {
+  it('shows the status where the sink has one, and the working indicator where it has none or refuses', async () => {
+    const withStatus = new StatusLog({ maxChars: 1000, minUpdateIntervalMs: 1 });
+    const a = new ReplyStream(withStatus);
+    await a.status('Waiting for a free slot…');
+    await a.status('Thinking…');
+    a.update('Hello');
+    await tick(20);
+    await a.finish('Hello there');
+    expect(withStatus.calls).toEqual(['status: Waiting for a free slot…', 'status: Thinking…', 'open 0: Hello', 'close 0 answer: Hello there']);
+
+    for (const shown of [false, 'throws'] as const) {
+      const sink = new StatusLog({ maxChars: 1000, minUpdateIntervalMs: 1 });
+      sink.statusShown = shown;
+      const b = new ReplyStream(sink);
+      await b.status('Thinking…');
+      await b.status('Thinking…');
+      await b.finish('Done');
+      expect(sink.of('working')).toEqual(['working']);
+    }
+  });
+
+  it('ignores a status once text began, and clears a shown status when the reply turns out private', async () => {
+    const sink = new StatusLog({ maxChars: 1000, minUpdateIntervalMs: 1 });
+    const a = new ReplyStream(sink);
+    a.update('Some text');
+    await a.status('Thinking…');
+    await a.finish('Some text');
+    expect(sink.of('status')).toEqual([]);
+
+    const quiet = new StatusLog({ maxChars: 1000, minUpdateIntervalMs: 1 });
+    const b = new ReplyStream(quiet);
+    await b.status('Thinking…');
+    await b.finish('Only you can see this', { kind: 'notice', ephemeral: true });
+    expect(quiet.calls).toEqual(['status: Thinking…', 'status: null', 'notice private notice: Only you can see this']);
+  });
+
+  it('a part older than maxPartAgeMs is closed with what it shows and the answer goes on in a new part; nothing is lost', async () => {
+    let now = 0;
+    const sink = new StatusLog({ maxChars: 1000, minUpdateIntervalMs: 1, maxPartAgeMs: 1000 });
+    const reply = new ReplyStream(sink, undefined, () => now);
+    const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
+    let text = '';
+    for (const [i, w] of words.entries()) {
+      text += `${text ? ' ' : ''}${w}`;
+      reply.update(text);
+      await tick(3);
+      if (i === 14) now += 1500;
+    }
+    await reply.finish(text);
+    const closes = sink.of('close').map((c) => c.replace(/^close \d+ answer: /, ''));
+    expect(closes.length).toBe(2);
+    expect(closes.join(' ').split(' ')).toEqual(words);
+    expect(sink.of('open').map((c) => c.split(':')[0])).toEqual(['open 0', 'open 1']);
+  });
+
+  it('a part the platform stops taking text for (ReplyPartExpired) rolls over the same way', async () => {
+    const sink = new StatusLog({ maxChars: 1000, minUpdateIntervalMs: 1 });
+    const reply = new ReplyStream(sink);
+    const words = Array.from({ length: 20 }, (_, i) => `x${i}`);
+    let text = '';
+    for (const [i, w] of words.entries()) {
+      text += `${text ? ' ' : ''}${w}`;
+      reply.update(text);
+      await tick(3);
+      if (i === 8) sink.expireUpdatesOf.add(0);
+    }
+    await reply.finish(text);
+    const closes = sink.of('close').map((c) => c.replace(/^close \d+ answer: /, ''));
+    expect(closes.length).toBe(2);
+    expect(closes.join(' ').split(' ')).toEqual(words);
   });
 });

@@ -1,3 +1,4 @@
+import { defaultSuggestedPrompts } from '../src/ports/stores.js';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SealingError, TokenSealer, keyFingerprint } from '../src/security/sealing.js';
@@ -93,6 +94,12 @@ describe('slack-app-manifest.json', () => {
     const events: string[] = manifest.settings.event_subscriptions.bot_events;
     const needs: Record<string, string> = { 'message.channels': 'channels:history', 'message.groups': 'groups:history', 'message.im': 'im:history', 'message.mpim': 'mpim:history', app_mention: 'app_mentions:read' };
     for (const e of events) if (needs[e]) expect(BOT_SCOPES).toContain(needs[e]);
-    expect(events).toEqual(expect.arrayContaining(['app_mention', 'message.im', 'app_uninstalled', 'tokens_revoked']));
+    expect(events).toEqual(
+      expect.arrayContaining(['app_mention', 'message.im', 'app_uninstalled', 'tokens_revoked', 'assistant_thread_started', 'assistant_thread_context_changed', 'app_home_opened', 'agent_session_stopped']),
+    );
+    // The AI-app surface: the agent view, with the scope its prompts, status and titles need.
+    expect(manifest.features.agent_view.agent_description).toBeTruthy();
+    expect(manifest.features.agent_view.suggested_prompts.map((p: { message: string }) => p.message)).toEqual([...defaultSuggestedPrompts]);
+    expect(BOT_SCOPES).toContain('assistant:write');
   });
 });

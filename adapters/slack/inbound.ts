@@ -5,7 +5,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';
-import type { InboundFile, PriorMessage } from '../../src/ports/messages.js';
+import type { InboundFile } from '../../src/ports/messages.js';
 import { BotError, ErrorCode } from '../../src/ports/errors.js';
 
 /** Removes the bot's own mention (`<@U123>` or `<@U123|name>`) from a message. */
@@ -57,36 +57,6 @@ export class SlackAdminCheck {
 
 const platformError = (e: unknown): string | undefined =>
   (e as { code?: string } | null)?.code === 'slack_webapi_platform_error' ? (e as { data?: { error?: string } }).data?.error : undefined;
-
-interface SlackMessageLike {
-  ts?: string;
-  user?: string;
-  bot_id?: string;
-  text?: string;
-  subtype?: string;
-}
-
-/**
- * The thread's earlier messages (before `beforeTs`), oldest first, for a first mention inside
- * an existing thread; the engine keeps them only if it has no memory of the thread yet.
- */
-export async function threadHistory(
-  client: WebClient,
-  channel: string,
-  threadTs: string,
-  beforeTs: string,
-  bot: { userId?: string; botId?: string },
-  limit = 50,
-): Promise<PriorMessage[]> {
-  const res = await client.conversations.replies({ channel, ts: threadTs, limit: limit + 1 });
-  const out: PriorMessage[] = [];
-  for (const m of (res.messages ?? []) as SlackMessageLike[]) {
-    if (!m.ts || Number(m.ts) >= Number(beforeTs) || !m.text) continue;
-    const fromBot = (bot.userId && m.user === bot.userId) || (bot.botId && m.bot_id === bot.botId);
-    out.push({ role: fromBot ? 'assistant' : 'user', userId: fromBot ? null : (m.user ?? null), text: stripBotMention(m.text, bot.userId) });
-  }
-  return out.slice(-limit);
-}
 
 export interface SlackFileLike {
   id?: string;

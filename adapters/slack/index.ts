@@ -19,10 +19,12 @@ import { SlackAdminCheck } from './inbound.js';
 import { PostgresInstallationStore } from './installation-store.js';
 import { mustRetry, registerListeners } from './listeners.js';
 import { createInstaller, mountInstallRoutes, stateSecretOf } from './oauth.js';
-import { StreamingPolicy } from './reply-sink.js';
+import { FeaturePolicy, StreamingPolicy } from './feature-policy.js';
 import { SlackRestorer } from './restore.js';
+import { registerAssistant } from './assistant.js';
+import { ThreadHistoryReader, ThreadReadBudget } from './thread-history.js';
 
-export type SlackCore = Pick<Core, 'config' | 'logger' | 'database' | 'tenants' | 'jobs' | 'dedupe' | 'http'>;
+export type SlackCore = Pick<Core, 'config' | 'logger' | 'database' | 'tenants' | 'jobs' | 'controls' | 'dedupe' | 'http'>;
 
 export interface StartSlackOptions {
   /** Try chat.startStream before falling back to chat.update (default true). */
@@ -35,6 +37,10 @@ export interface StartSlackOptions {
   authorizationUrl?: string;
   /** Seconds a users.info admin answer is trusted. */
   adminCacheMs?: number;
+  /** A streaming message older than this goes on in a new one (Slack stops streams after about 5 minutes). */
+  maxStreamAgeMs?: number;
+  /** One conversations.replies per workspace this often (Slack's limit for unlisted apps). @defaultValue 60000 */
+  threadReadIntervalMs?: number;
   /** Called once per delivery when it is done with: its job settled, or the listener let it go (tests wait on it). */
   onHandled?: (what: string) => void;
 }
@@ -143,22 +149,26 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     ignoreSelf: true,
   });
 
+  const admin = new SlackAdminCheck(
+    {
+      installerOf: async (key) => (await core.tenants.resolve('slack', key))?.installedBy ?? null,
+    },
+    opts.adminCacheMs ?? 60_000,
+  );
   core.jobs.register(
     'slack',
     new SlackRestorer({
       installer,
       clients: clientsFor,
-      admin: new SlackAdminCheck(
-        {
-          installerOf: async (key) => (await core.tenants.resolve('slack', key))?.installedBy ?? null,
-        },
-        opts.adminCacheMs ?? 60_000,
-      ),
+      admin,
       streaming: new StreamingPolicy(opts.nativeStreaming ?? true),
+      statuses: new FeaturePolicy(),
+      threads: new ThreadHistoryReader(new ThreadReadBudget(opts.threadReadIntervalMs ?? 60_000), logger),
       apiUrl: c.SLACK_API_URL,
       logger,
       maxMessageChars: opts.maxMessageChars,
       minUpdateIntervalMs: opts.minUpdateIntervalMs,
+      maxStreamAgeMs: opts.maxStreamAgeMs,
     }),
   );
   if (opts.onHandled) core.jobs.onSettled((job, how) => job.platform === 'slack' && opts.onHandled!(`job:${how}`));
@@ -167,6 +177,14 @@ export async function startSlack(core: SlackCore, opts: StartSlackOptions = {}):
     tenants: core.tenants,
     store,
     dedupe: core.dedupe,
+    logger,
+    onHandled: opts.onHandled,
+  });
+  registerAssistant(app, {
+    controls: core.controls,
+    tenants: core.tenants,
+    admin,
+    clientFor: (token) => clientsFor(token).client,
     logger,
     onHandled: opts.onHandled,
   });

@@ -22,9 +22,10 @@ import type { OAuthStates } from '../../src/security/oauth-states.js';
 import { securePage } from '../../src/http/secure-page.js';
 import { installationKeyOf } from './installation-store.js';
 
-/** Bot scopes the app asks for (kept in step with slack-app-manifest.yml). */
+/** Bot scopes the app asks for (kept in step with slack-app-manifest.json; a test checks). */
 export const BOT_SCOPES = [
   'app_mentions:read',
+  'assistant:write',
   'channels:history',
   'groups:history',
   'im:history',

@@ -9,10 +9,13 @@
  *   response_url, which cannot be edited: it posts once, when closed.
  * Progress writes go through a client that rejects rate-limited calls at once; a 429 becomes
  * ReplyRateLimited so the core waits out Retry-After. Final writes use the client that retries.
+ * A reply that is an answer (the wire has its id) carries blocks: its text as Markdown with a
+ * stop button while it grows, and the feedback buttons on the message that ends it.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/logger.js';
-import { ReplyRateLimited, type ReplyKind, type ReplyPart } from '../../src/ports/reply.js';
+import { ReplyPartExpired, ReplyRateLimited, type ReplyKind, type ReplyPart } from '../../src/ports/reply.js';
+import { answerBlocks, type AnswerControls } from './answer-blocks.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 
 export const THINKING_TASK = { type: 'task_update' as const, id: 'answer', title: 'Thinking…' };
@@ -25,6 +28,19 @@ export interface SlackWire {
   progressClient: WebClient;
   channel: string;
   logger: Logger;
+  /** The answer this reply gives (its buttons carry it); unset for replies without buttons. */
+  answerId?: string;
+}
+
+/** The controls a closing message carries: feedback on the message that ends an answer, else none. */
+export function closingControls(kind: ReplyKind, last: boolean | undefined): AnswerControls {
+  return kind === 'answer' && last ? 'feedback' : 'none';
+}
+
+/** chat.postMessage / chat.update content: mrkdwn text, and an answer's blocks when it has an id. */
+export function content(wire: SlackWire, markdown: string, controls: AnswerControls): { text: string; blocks?: ReturnType<typeof answerBlocks> } {
+  const text = markdownToMrkdwn(markdown);
+  return wire.answerId ? { text, blocks: answerBlocks(markdown, controls, wire.answerId) } : { text };
 }
 
 export type Respond = (message: { text: string; response_type: 'ephemeral' | 'in_channel' }) => Promise<unknown>;
@@ -39,6 +55,8 @@ async function progress<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
+    // A stream past its time (about 5 minutes) takes no more text: the core goes on in a new message.
+    if (platformError(e) === 'message_not_in_streaming_state') throw new ReplyPartExpired('message_not_in_streaming_state');
     if (errorCode(e) !== 'slack_webapi_rate_limited_error') throw e;
     throw new ReplyRateLimited(Number((e as { retryAfter?: number }).retryAfter ?? 1) * 1000);
   }
@@ -54,7 +72,7 @@ abstract class SlackPart implements ReplyPart {
   ) {}
 
   abstract update(text: string): Promise<void>;
-  abstract close(text: string, kind: ReplyKind): Promise<void>;
+  abstract close(text: string, kind: ReplyKind, options?: { last?: boolean }): Promise<void>;
   abstract remove(): Promise<void>;
 
   /**
@@ -80,7 +98,19 @@ abstract class SlackPart implements ReplyPart {
 
 export class StreamPart extends SlackPart {
   /** The text already appended to the stream. */
-  private appended = '';
+  private appended: string;
+  private readonly task: boolean;
+
+  /** `appended`: text the stream was started with; `task`: it shows the "Thinking…" task, to be marked done. */
+  constructor(
+    wire: SlackWire,
+    ts: string,
+    options: { appended?: string; task?: boolean } = {},
+  ) {
+    super(wire, ts);
+    this.appended = options.appended ?? '';
+    this.task = options.task ?? false;
+  }
 
   async update(text: string): Promise<void> {
     this.checkPause();
@@ -91,25 +121,25 @@ export class StreamPart extends SlackPart {
     this.appended = text;
   }
 
-  async close(text: string, kind: ReplyKind): Promise<void> {
+  async close(text: string, kind: ReplyKind, options: { last?: boolean } = {}): Promise<void> {
     const { client, channel } = this.wire;
     const continues = text.startsWith(this.appended);
     const rest = continues ? text.slice(this.appended.length) : '';
     const failed = kind === 'error';
+    const chunks = [
+      ...(rest ? [{ type: 'markdown_text' as const, text: rest }] : []),
+      ...(this.task ? [{ ...THINKING_TASK, title: failed ? 'Failed' : 'Done', status: failed ? ('error' as const) : ('complete' as const) }] : []),
+    ];
+    let stopped = false;
     try {
-      await client.chat.stopStream({
-        channel,
-        ts: this.ts,
-        chunks: [
-          ...(rest ? [{ type: 'markdown_text' as const, text: rest }] : []),
-          { ...THINKING_TASK, title: failed ? 'Failed' : 'Done', status: failed ? ('error' as const) : ('complete' as const) },
-        ],
-      });
-      if (continues) return;
+      await client.chat.stopStream({ channel, ts: this.ts, ...(chunks.length ? { chunks } : {}) });
+      stopped = true;
     } catch (e) {
       this.wire.logger.warn({ err: failureOf(e) }, 'slack chat.stopStream failed; replacing the message');
     }
-    await client.chat.update({ channel, ts: this.ts, text: markdownToMrkdwn(text) });
+    // An answer's stream carried a stop button: the final text replaces it with its own controls.
+    if (stopped && continues && !this.wire.answerId) return;
+    await client.chat.update({ channel, ts: this.ts, ...content(this.wire, text, closingControls(kind, options.last)) });
   }
 
   async remove(): Promise<void> {
@@ -132,13 +162,14 @@ export class UpdatePart extends SlackPart {
     this.checkPause();
     if (text === this.shown.text) return;
     const { progressClient, channel } = this.wire;
-    await progress(() => progressClient.chat.update({ channel, ts: this.ts, text: `${markdownToMrkdwn(text)}${PROGRESS_MARK}` }));
+    await progress(() => progressClient.chat.update({ channel, ts: this.ts, ...content(this.wire, `${text}${PROGRESS_MARK}`, 'stop') }));
     this.shown = { text, final: false };
   }
 
-  async close(text: string): Promise<void> {
-    if (text === this.shown.text && this.shown.final) return;
-    await this.wire.client.chat.update({ channel: this.wire.channel, ts: this.ts, text: markdownToMrkdwn(text) });
+  async close(text: string, kind: ReplyKind = 'answer', options: { last?: boolean } = {}): Promise<void> {
+    // An answer's message is always written once more: its stop button gives way to its final controls.
+    if (text === this.shown.text && this.shown.final && !this.wire.answerId) return;
+    await this.wire.client.chat.update({ channel: this.wire.channel, ts: this.ts, ...content(this.wire, text, closingControls(kind, options.last)) });
     this.shown = { text, final: true };
   }
 
@@ -165,9 +196,9 @@ export class ResumedPart extends UpdatePart {
     await super.update(text);
   }
 
-  override async close(text: string): Promise<void> {
+  override async close(text: string, kind: ReplyKind = 'answer', options: { last?: boolean } = {}): Promise<void> {
     await this.stopStream();
-    await super.close(text);
+    await super.close(text, kind, options);
   }
 
   private async stopStream(): Promise<void> {

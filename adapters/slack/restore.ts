@@ -1,17 +1,20 @@
 /**
  * Rebuilds a Slack answer job on whichever instance runs it: the workspace's client (from the
- * cached installation, refreshed tokens included), the caller with its admin check, the thread's
- * earlier messages on a first mention inside a thread (read now, never in the ack path), the
- * attached files, and a reply sink that reuses what an earlier attempt posted.
+ * cached installation, refreshed tokens included), the caller with its admin check, a lazy read
+ * of the thread's earlier messages on a first mention inside a thread (never in the ack path),
+ * the attached files, and a reply sink that reuses what an earlier attempt posted and carries
+ * the answer's id for its buttons.
  */
 import type { InstallProvider } from '@slack/oauth';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/logger.js';
 import type { AnswerJob, DeliveryRestorer, ReplyRecorder } from '../../src/ports/jobs.js';
 import type { InboundMessage } from '../../src/ports/messages.js';
-import { inboundFiles, threadHistory, type SlackAdminCheck, type SlackFileLike } from './inbound.js';
+import { inboundFiles, type SlackAdminCheck, type SlackFileLike } from './inbound.js';
+import type { ThreadHistoryReader } from './thread-history.js';
 import type { Respond } from './reply-parts.js';
-import { SlackReplySink, type SlackRef, type StreamingPolicy } from './reply-sink.js';
+import { SlackReplySink, type SlackRef } from './reply-sink.js';
+import type { FeaturePolicy, StreamingPolicy } from './feature-policy.js';
 
 /** The JSON an answer job keeps for a Slack delivery (a slash command's response_url goes in its sealed secrets). */
 export interface SlackDelivery {
@@ -36,10 +39,14 @@ export interface SlackRestorerDeps {
   clients(token: string): { client: WebClient; progress: WebClient };
   admin: SlackAdminCheck;
   streaming: StreamingPolicy;
+  /** Whether workspaces show thread statuses. */
+  statuses: FeaturePolicy;
+  threads: ThreadHistoryReader;
   apiUrl: string;
   logger: Logger;
   maxMessageChars?: number;
   minUpdateIntervalMs?: number;
+  maxStreamAgeMs?: number;
 }
 
 /** Posts to a slash command's response_url (what Bolt's respond() does). */
@@ -65,7 +72,7 @@ export class SlackRestorer implements DeliveryRestorer {
     const token = auth.botToken;
     if (!token) throw new Error(`no bot token for Slack workspace ${workspace}`);
     const { client, progress } = this.d.clients(token);
-    const priorMessages = s.historyBefore && s.threadTs ? await this.history(client, s.channel, s.threadTs, s.historyBefore, auth) : [];
+    const { historyBefore, threadTs } = s;
     const msg: InboundMessage = {
       platform: 'slack',
       tenantExternalId: workspace,
@@ -77,7 +84,14 @@ export class SlackRestorer implements DeliveryRestorer {
       addressed: s.addressed,
       isDirect: s.isDirect,
       attachments: inboundFiles(client, token, s.files, this.d.apiUrl),
-      ...(priorMessages.length ? { priorMessages } : {}),
+      // Read only if the bot has no memory of the thread (the core asks), never in the ack path.
+      ...(historyBefore && threadTs
+        ? {
+            threadHistory: () =>
+              // A 429 must mean "answer without the thread" now, not a wait of Retry-After: the client that rejects rate-limited calls.
+              this.d.threads.read({ client: progress, workspace, channel: s.channel, threadTs, beforeTs: historyBefore, bot: { userId: auth.botUserId, botId: auth.botId } }),
+          }
+        : {}),
     };
     const responseUrl = job.secrets.responseUrl;
     const sink = new SlackReplySink({
@@ -85,24 +99,17 @@ export class SlackRestorer implements DeliveryRestorer {
       progressClient: progress,
       target: { channel: s.channel, threadTs: s.threadTs, userId: job.userId, teamId: s.teamId, isDirect: s.isDirect },
       streaming: this.d.streaming,
+      statuses: this.d.statuses,
       workspace,
+      answerId: job.id,
       logger: this.d.logger,
       ...(responseUrl ? { respond: responder(responseUrl), lazy: true } : {}),
       maxMessageChars: this.d.maxMessageChars,
       minUpdateIntervalMs: this.d.minUpdateIntervalMs,
+      maxStreamAgeMs: this.d.maxStreamAgeMs,
       refs: job.reply as SlackRef[],
       record: (refs) => record(refs),
     });
     return { msg, sink };
-  }
-
-  /** The thread's earlier messages; a failure (a 429 for an unlisted app) means answering without them. */
-  private async history(client: WebClient, channel: string, threadTs: string, before: string, auth: { botUserId?: string; botId?: string }) {
-    try {
-      return await threadHistory(client, channel, threadTs, before, { userId: auth.botUserId, botId: auth.botId });
-    } catch (err) {
-      this.d.logger.warn({ err: (err as { code?: string }).code }, 'slack conversations.replies failed; answering without the thread');
-      return [];
-    }
   }
 }

@@ -106,6 +106,8 @@ export class AskPipeline {
       settings.retrieval && this.deps.knowledge ? this.hasDocuments(tenant) : false,
     ]);
     const history = maxMessages > 0 ? recent.filter((m) => m.id < questionId).slice(-maxMessages) : [];
+    // The conversation's first question names its thread, where threads have names.
+    if (maxMessages > 0 && history.length === 0) void reply.title(question);
 
     if (today.tokens >= tenant.limits.tokensPerDay) {
       await usage.record(tenant, { rejected: 1 });

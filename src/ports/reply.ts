@@ -68,6 +68,8 @@ export interface ReplySink {
    * working indicator instead. `null` clears it.
    */
   status?(text: string | null): Promise<boolean>;
+  /** Optional. The conversation's first question: where threads have titles (Slack's assistant threads), one is taken from it. */
+  title?(question: string): Promise<void>;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { blockProblems, chunkBlocks, FakeAssistantState, parseJson } from './slack-ai.js';
 
 // Signed deliveries and payload builders (the Slack side of the Events API).
 export * from './slack-payloads.js';
@@ -42,6 +43,12 @@ export interface FakeMessage {
   threadTs?: string;
   token?: string;
   streaming?: boolean;
+  /** When its stream started (Slack stops taking appends after `streamMaxAgeMs`). */
+  streamStartedAt?: number;
+  /** Its Block Kit blocks (chat.update without `blocks` keeps them, an empty list takes them away). */
+  blocks?: any[];
+  /** Every version of its blocks, in order (what the user saw over time). */
+  blockHistory?: any[][];
   edits: number;
   deleted?: boolean;
 }
@@ -72,6 +79,10 @@ export class FakeSlack {
   /** Bodies POSTed to response URLs (slash command replies), by response URL id. */
   readonly responses: Array<{ id: string; body: Record<string, any> }> = [];
   streamBehaviour: StreamBehaviour = 'ok';
+  /** A stream older than this answers message_not_in_streaming_state to appends (Slack: about 5 minutes). */
+  streamMaxAgeMs = 5 * 60_000;
+  /** Thread statuses, suggested prompts and titles (assistant.threads.*). */
+  readonly assistant = new FakeAssistantState();
   /** Channels the bot is not a member of: posting there answers not_in_channel. */
   readonly notInChannel = new Set<string>();
   readonly clientId = 'fake-client-id';
@@ -221,18 +232,25 @@ export class FakeSlack {
     }
     const ws = this.workspaceByToken(token);
     if (!ws) return { ok: false, error: 'invalid_auth' };
+    const assistant = this.assistant.dispatch(method, a);
+    if (assistant) return assistant;
+    const problems = blockProblems(a.blocks);
+    if (problems) return { ok: false, error: 'invalid_blocks', errors: problems };
     switch (method) {
       case 'auth.test':
         return { ok: true, url: `https://${ws.teamId.toLowerCase()}.slack.test/`, team: ws.teamName, team_id: ws.teamId, user_id: ws.botUserId, bot_id: ws.botId, enterprise_id: ws.enterpriseId };
       case 'chat.postMessage': {
         if (this.notInChannel.has(a.channel)) return { ok: false, error: 'not_in_channel' };
         const m = this.addMessage({ channel: a.channel, ts: this.nextTs(), text: String(a.text ?? ''), botId: ws.botId, user: ws.botUserId, threadTs: a.thread_ts, token });
+        this.setBlocks(m, parseJson(a.blocks));
+        this.assistant.posted(a.channel, a.thread_ts);
         return { ok: true, channel: a.channel, ts: m.ts, message: { text: m.text } };
       }
       case 'chat.update': {
         const m = this.find(a.channel, a.ts);
         if (!m || m.token !== token) return { ok: false, error: 'message_not_found' };
         m.text = String(a.text ?? '');
+        this.setBlocks(m, parseJson(a.blocks));
         m.edits += 1;
         return { ok: true, channel: a.channel, ts: m.ts };
       }
@@ -247,7 +265,11 @@ export class FakeSlack {
       case 'chat.startStream': {
         if (this.streamBehaviour !== 'ok') return { ok: false, error: this.streamBehaviour };
         if (!a.thread_ts) return { ok: false, error: 'invalid_arguments' };
-        const m = this.addMessage({ channel: a.channel, ts: this.nextTs(), text: chunkText(a), botId: ws.botId, user: ws.botUserId, threadTs: a.thread_ts, token, streaming: true });
+        const problems = blockProblems(chunkBlocks(a));
+        if (problems) return { ok: false, error: 'invalid_blocks', errors: problems };
+        const m = this.addMessage({ channel: a.channel, ts: this.nextTs(), text: chunkText(a), botId: ws.botId, user: ws.botUserId, threadTs: a.thread_ts, token, streaming: true, streamStartedAt: Date.now() });
+        this.setBlocks(m, chunkBlocks(a));
+        this.assistant.posted(a.channel, a.thread_ts);
         return { ok: true, channel: a.channel, ts: m.ts };
       }
       case 'chat.appendStream':
@@ -255,8 +277,11 @@ export class FakeSlack {
         if (this.streamBehaviour !== 'ok') return { ok: false, error: this.streamBehaviour };
         const m = this.find(a.channel, a.ts);
         if (!m || m.token !== token) return { ok: false, error: 'message_not_found' };
+        if (m.streaming && m.streamStartedAt !== undefined && Date.now() - m.streamStartedAt > this.streamMaxAgeMs) m.streaming = false;
         if (!m.streaming) return { ok: false, error: 'message_not_in_streaming_state' };
         m.text += chunkText(a);
+        const added = [...chunkBlocks(a), ...(parseJson(a.blocks) ?? [])];
+        if (added.length) this.setBlocks(m, [...(m.blocks ?? []), ...added]);
         m.edits += 1;
         if (method === 'chat.stopStream') m.streaming = false;
         return { ok: true, channel: a.channel, ts: m.ts };
@@ -324,6 +349,13 @@ export class FakeSlack {
     return t;
   }
 
+  /** `undefined` keeps the message's blocks (Slack's chat.update); a list replaces them. */
+  private setBlocks(m: FakeMessage, blocks: any[] | undefined): void {
+    if (!Array.isArray(blocks)) return;
+    m.blocks = blocks;
+    (m.blockHistory ??= []).push(blocks);
+  }
+
   private find(channel: string, ts: string): FakeMessage | undefined {
     return this.messages.find((m) => m.channel === channel && m.ts === ts);
   }
@@ -340,7 +372,7 @@ export class FakeSlack {
 
 function chunkText(a: Record<string, any>): string {
   let text = typeof a.markdown_text === 'string' ? a.markdown_text : '';
-  const chunks = typeof a.chunks === 'string' ? JSON.parse(a.chunks) : a.chunks;
+  const chunks = parseJson(a.chunks);
   for (const c of Array.isArray(chunks) ? chunks : []) if (c?.type === 'markdown_text') text += String(c.text ?? '');
   return text;
 }

@@ -112,3 +112,47 @@ export function slashCommand(fake: FakeSlack, ws: FakeWorkspace, o: { channel: s
     trigger_id: `trig.${o.responseId}`,
   };
 }
+
+/** assistant_thread_started: the user opened a new assistant thread (a DM channel, a thread root). */
+export function assistantThreadStartedEvent(o: { channel: string; threadTs: string; user: string; contextChannel?: string }): Record<string, unknown> {
+  return {
+    type: 'assistant_thread_started',
+    assistant_thread: { user_id: o.user, context: o.contextChannel ? { channel_id: o.contextChannel } : {}, channel_id: o.channel, thread_ts: o.threadTs },
+    event_ts: o.threadTs,
+  };
+}
+
+export function appHomeOpenedEvent(o: { channel: string; user: string; tab: 'home' | 'messages' }): Record<string, unknown> {
+  return { type: 'app_home_opened', user: o.user, channel: o.channel, tab: o.tab, event_ts: `${Math.floor(Date.now() / 1000)}.000100` };
+}
+
+/** agent_session_stopped: the user pressed Slack's own stop control on a thread the bot streams in. */
+export function agentSessionStoppedEvent(o: { channel: string; threadTs: string; user: string; streamingTs?: string[] }): Record<string, unknown> {
+  return { type: 'agent_session_stopped', channel: o.channel, user: o.user, thread_ts: o.threadTs, streaming_message_ts: o.streamingTs ?? [], event_ts: `${Math.floor(Date.now() / 1000)}.000200` };
+}
+
+/**
+ * A block_actions interaction (a button clicked on a message), as the form field `payload` Slack
+ * POSTs to the interactivity URL.
+ */
+export function blockActions(
+  ws: FakeWorkspace,
+  o: { user: string; channel: string; messageTs: string; threadTs?: string; action: { action_id: string; block_id: string; value?: string; type?: string }; responseUrl?: string },
+): Record<string, string> {
+  const payload = {
+    type: 'block_actions',
+    user: { id: o.user, team_id: ws.teamId },
+    api_app_id: 'A0FAKEAPP',
+    token: 'legacy-verification-token',
+    container: { type: 'message', message_ts: o.messageTs, channel_id: o.channel, is_ephemeral: false, ...(o.threadTs ? { thread_ts: o.threadTs } : {}) },
+    trigger_id: `trig.${o.messageTs}`,
+    team: { id: ws.teamId, domain: ws.teamName.toLowerCase() },
+    enterprise: ws.enterpriseId ? { id: ws.enterpriseId } : null,
+    is_enterprise_install: !!ws.isEnterpriseInstall,
+    channel: { id: o.channel, name: 'general' },
+    message: { type: 'message', ts: o.messageTs, ...(o.threadTs ? { thread_ts: o.threadTs } : {}) },
+    ...(o.responseUrl ? { response_url: o.responseUrl } : {}),
+    actions: [{ type: o.action.type ?? 'button', action_id: o.action.action_id, block_id: o.action.block_id, ...(o.action.value !== undefined ? { value: o.action.value } : {}), action_ts: `${Date.now() / 1000}` }],
+  };
+  return { payload: JSON.stringify(payload) };
+}

@@ -61,13 +61,14 @@ export function nextPiece(rest: string, limit: number, fence: string | null): Fu
 
 /**
  * A piece that must end early (its message can no longer grow): cut within the first `shown`
- * characters where the usual rules find a break, else the whole of `rest` goes in it.
+ * characters where the usual rules find a break, else the whole of `rest` goes in it (and a
+ * space that starts the text after it is the break: the next message does not start with it).
  */
 export function forcedPiece(rest: string, shown: number, fence: string | null): FullPiece {
   const piece = nextPiece(rest, Math.max(MIN_SPLIT_LIMIT, shown), fence);
   if (piece.full) return piece;
   const after = fenceAfter(rest, fence);
-  return { full: true, text: piece.text + (after ? FENCE_CLOSE : ''), end: rest.length, separator: '', fence: after };
+  return { full: true, text: piece.text + (after ? FENCE_CLOSE : ''), end: rest.length, separator: ' ', fence: after };
 }
 
 /** Every piece of `text` (a final text or a notice), continuing a fence left open if given. */

@@ -76,15 +76,21 @@ export class ReplyStream {
     if (this.finishing || this.latest !== null) return this.statusChain;
     this.statusChain = this.statusChain.then(async () => {
       if (this.finishing || this.latest !== null) return;
+      let shown = false;
       try {
-        const shown = (await this.sink.status?.(text)) ?? false;
-        if (shown) this.statusShown = true;
-        else await this.start();
+        shown = (await this.sink.status?.(text)) ?? false;
       } catch (err) {
-        this.logger?.warn({ err }, 'reply status could not be shown');
+        this.logger?.warn({ err }, 'reply status could not be shown; showing the working indicator');
       }
+      if (shown) this.statusShown = true;
+      else await this.start().catch((err: unknown) => this.logger?.warn({ err }, 'working indicator could not be shown'));
     });
     return this.statusChain;
+  }
+
+  /** Titles the conversation from its first question, where the platform titles threads. Never rejects. */
+  async title(question: string): Promise<void> {
+    await this.sink.title?.(question).catch((err: unknown) => this.logger?.warn({ err }, 'reply title could not be set'));
   }
 
   /** The whole answer so far. Never blocks and never throws; only the newest text is written. */
