@@ -5,7 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { StopWatch } from '../src/core/jobs/stop-watch.js';
+import { createLogger } from '../src/logger.js';
+import { AnswerStopped } from '../src/ports/engine.js';
 import { answerJobs } from '../src/db/schema.js';
 import { PostgresJobStore } from '../src/delivery/job-store.js';
 import type { NewDelivery } from '../src/ports/jobs.js';
@@ -184,6 +187,37 @@ describe('answer jobs', () => {
     await store.release(r.job, 'instance-a');
     const claimed = (await store.claimExpired('instance-b', 30_000, 50, ['slack'])).find((j) => j.id === r.job.id);
     expect(claimed).toMatchObject({ state: 'received', questionId: 42, reply: [{ ts: '9.9' }], progressTokens: 17, attempts: 2 });
+  });
+
+  it('a stop pressed on another instance reaches the running answer through its row, and only through its own tenant', async () => {
+    const first = await store.accept(acme, delivery({ userId: 'UASKER' }), 'instance-a', 30_000);
+    if (first.kind !== 'accepted') throw new Error('not accepted');
+    const job = first.job;
+    // Instance A runs it and watches for stops; the click lands on instance B, which only writes the row.
+    const controller = new AbortController();
+    const watch = new StopWatch(store, 'instance-a', createLogger('silent'), 20);
+    watch.watch(job.id, controller);
+    try {
+      expect(await store.requestStop(globex, job.id, 'UINTRUDER')).toBe(false);
+      expect(await store.stopRequests('instance-a', [job.id])).toEqual([]);
+      expect((await store.find(globex, job.id))).toBeNull();
+      expect((await store.activeIn(globex, job.channelId, job.threadId))).toBeNull();
+      expect((await store.activeIn(acme, job.channelId, job.threadId))?.id).toBe(job.id);
+
+      expect(await store.requestStop(acme, job.id, 'UASKER')).toBe(true);
+      await vi.waitFor(() => expect(controller.signal.aborted).toBe(true), { timeout: 5_000, interval: 10 });
+      expect(controller.signal.reason).toBeInstanceOf(AnswerStopped);
+      expect((controller.signal.reason as AnswerStopped).by).toBe('UASKER');
+      // Another instance's stop requests are not this one's to read; the first stopper is kept.
+      expect(await store.stopRequests('instance-b', [job.id])).toEqual([]);
+      expect(await store.requestStop(acme, job.id, 'USECOND')).toBe(true);
+      expect((await store.find(acme, job.id))?.stopRequestedBy).toBe('UASKER');
+      await store.finish(job, 'instance-a', 'answered');
+      expect(await store.requestStop(acme, job.id, 'UASKER')).toBe(false);
+      expect(await store.find(acme, 'not-a-uuid')).toBeNull();
+    } finally {
+      watch.close();
+    }
   });
 
   it('prunes finished jobs past the dedupe window, and only those', async () => {
