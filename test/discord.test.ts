@@ -254,14 +254,14 @@ describe('install flow', () => {
 });
 
 describe('mentions', () => {
-  it('answers a mention in place: a reply placeholder, then edits', async () => {
+  it('answers a mention in place: a reply showing the status, then edits', async () => {
     const q = discord.sendMessage({ guild: acme, channel: acme.channels[0]!, author: alice, content: `<@${discord.bot.id}> who are you?`, mentionsBot: true });
     const reply = await waitFor(() => {
       const r = discord.channelMessages(acme.channels[0]!.id).find((m) => m.message_reference?.message_id === q.id);
       expect(r?.content).toBe('Answer to: who are you?');
       return r!;
     });
-    expect(reply.history[0]).toBe('…');
+    expect(reply.history[0]).toBe('⏳ Thinking…');
     expect(reply.author.id).toBe(discord.bot.id);
   });
 

@@ -1,7 +1,7 @@
 /**
  * Rebuilds a Discord answer job on whichever instance runs it: the message the engine sees and a
  * reply sink that works from the stored ids and the (sealed) interaction token, reusing the
- * messages an earlier attempt posted.
+ * messages an earlier attempt posted and carrying the job's id (the answer buttons name it).
  */
 import type { REST } from 'discord.js';
 import { BotError, ErrorCode } from '../../src/ports/errors.js';
@@ -74,8 +74,8 @@ export class DiscordRestorer implements DeliveryRestorer {
       const token = job.secrets.token;
       if (!token) throw new Error('a Discord interaction job without its token');
       const target = { applicationId: d.applicationId, token, ephemeral: d.ephemeral, channelId: d.replyChannelId, createdTimestamp: d.createdTimestamp };
-      return { msg, sink: new InteractionReplySink(this.rest, target, memory, this.now) };
+      return { msg, sink: new InteractionReplySink(this.rest, target, memory, this.now, job.id) };
     }
-    return { msg, sink: new MessageReplySink(this.rest, { channelId: d.replyChannelId, messageId: d.messageId }, memory) };
+    return { msg, sink: new MessageReplySink(this.rest, { channelId: d.replyChannelId, messageId: d.messageId }, memory, job.id) };
   }
 }
