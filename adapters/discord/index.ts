@@ -16,7 +16,6 @@ import type { AnswerIntake } from '../../src/ports/jobs.js';
 import { DiscordRestorer } from './restore.js';
 import { registerInstallRoutes } from './install.js';
 import { OAuthStates } from '../../src/security/oauth-states.js';
-import { describe } from './sinks.js';
 
 /** What the adapter uses of the core. */
 export type DiscordCore = Pick<Core, 'config' | 'logger' | 'database'> & {
@@ -107,7 +106,7 @@ export async function startDiscord(core: DiscordCore, opts: DiscordOptions = {})
     if (i.isChatInputCommand()) await handler.onInteraction(i);
   }));
   client.on(Events.MessageCreate, handler.guard('message', (m) => handler.onMessage(m)));
-  client.on(Events.Error, (err) => log.error({ err: describe(err) }, 'discord client error'));
+  client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.ShardDisconnect, (_e, id) => log.warn({ shard: id }, 'discord shard disconnected'));
 
   registerInstallRoutes(core.http, {
