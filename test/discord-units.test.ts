@@ -1,6 +1,6 @@
 /**
  * The Discord adapter's pure parts: the slash commands derived from the registry, the permissions
- * it asks for and the answer buttons.
+ * it asks for, the answer buttons and the reading of a thread's history.
  */
 import { describe, expect, it } from 'vitest';
 import { ApplicationCommandOptionType as T } from 'discord.js';
@@ -12,6 +12,7 @@ import { channelLimits, personaLimits } from '../src/ports/stores.js';
 import { registerOrThrow } from './fakes/discord-commands.js';
 import { componentErrors, customIdsOf } from './fakes/discord-components.js';
 import { AnswerButtons, feedbackRows, parseAnswerButton, stopRows } from '../adapters/discord/buttons.js';
+import { priorMessages, rejectHistoryRateLimit } from '../adapters/discord/thread-history.js';
 
 describe('slash commands from the registry', () => {
   /** A value Discord would accept for each option, so no command needs its own sample. */
@@ -131,5 +132,34 @@ describe('answer buttons', () => {
       expect(parseAnswerButton(bad), bad).toBe('malformed');
     expect(parseAnswerButton('poll:1')).toBeNull();
     expect(parseAnswerButton('answer_stopper:1')).toBeNull();
+  });
+});
+
+describe('thread history', () => {
+  const bot = '200000000000000001';
+  const msg = (id: string, author: string, content: string, type = 0) => ({ id, type, content, author: { id: author } });
+
+  it("turns a newest-first page into turns oldest first: the bot's own as the assistant's, mentions of it taken out", () => {
+    const page = [
+      msg('5', '7', `<@${bot}> what now?`, 19),
+      msg('4', bot, '⏳ Thinking…'),
+      msg('3', bot, 'Restart the worker.'),
+      msg('2', '8', ''),
+      msg('1', '7', 'the worker is stuck'),
+      msg('0', '7', 'joined', 7),
+    ];
+    expect(priorMessages(page, bot)).toEqual([
+      { role: 'user', userId: '7', text: 'the worker is stuck' },
+      { role: 'assistant', userId: null, text: 'Restart the worker.' },
+      { role: 'user', userId: '7', text: 'what now?' },
+    ]);
+  });
+
+  it('fails only a rate-limited read of channel messages at once; every other rate limit is waited out', () => {
+    expect(rejectHistoryRateLimit({ method: 'GET', route: '/channels/:id/messages' })).toBe(true);
+    expect(rejectHistoryRateLimit({ method: 'get', route: '/channels/:id/messages' })).toBe(true);
+    expect(rejectHistoryRateLimit({ method: 'POST', route: '/channels/:id/messages' })).toBe(false);
+    expect(rejectHistoryRateLimit({ method: 'PATCH', route: '/channels/:id/messages/:id' })).toBe(false);
+    expect(rejectHistoryRateLimit({ method: 'PATCH', route: '/webhooks/:id/:token/messages/:id' })).toBe(false);
   });
 });
