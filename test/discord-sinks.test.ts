@@ -2,15 +2,16 @@
  * The Discord ReplySinks (adapters/discord/sinks.ts), driven by the core's ReplyStream, with real
  * discord.js interactions and messages from a client connected to the fake Discord. The ReplySink
  * contract runs on an interaction deferred publicly, one deferred ephemerally, and a reply to a
- * message (which cannot be private).
+ * message (which cannot be private); then the status and the answer buttons of each.
  */
 import { Client, Events, GatewayIntentBits, MessageFlags, Routes, type ChatInputCommandInteraction, type Message } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplyStream } from '../src/core/reply/stream.js';
-import { InteractionReplySink, MessageReplySink, type InteractionTarget } from '../adapters/discord/sinks.js';
+import { DISCORD_UPDATE_INTERVAL_MS, InteractionReplySink, MessageReplySink, type InteractionTarget } from '../adapters/discord/sinks.js';
 import { commandRegistrationBody } from '../adapters/discord/commands.js';
 import { startFakeDiscord, type FakeChannel, type FakeDiscord, type FakeGuild, type FakeUser, type MessageRecord } from './fakes/discord.js';
 import { replySinkContract, type ReplySinkHarness, type SeenReply } from './contracts/reply-sink.js';
+import { customIdsOf } from './fakes/discord-components.js';
 
 const TOKEN = 'MTAwMDAw.fake.sink-token';
 let discord: FakeDiscord;
@@ -120,5 +121,69 @@ describe('Discord reply sinks', () => {
     // The error says what failed, without the text it could not deliver.
     await expect(failed).rejects.toMatchObject({ name: 'DiscordReplyError', message: expect.not.stringContaining('private after expiry') });
     expect(discord.channelMessages(ch.id).map((m) => m.content)).not.toContain('private after expiry');
+  });
+});
+
+describe('Discord reply sinks: status and answer buttons', () => {
+  const answerId = '6f1f5d7a-3c55-4d0e-8b8e-0d6a4c1e2f33';
+  const ids = (m: MessageRecord | null | undefined) => customIdsOf(m?.components ?? []);
+
+  it('shows a status with Stop on the deferred reply, then the answer takes it over and ends with the feedback buttons', async () => {
+    const { fake, interaction } = await deferredInteraction(false);
+    const reply = new ReplyStream(new InteractionReplySink(client.rest, targetOf(interaction), {}, Date.now, answerId));
+    await reply.status('Waiting for a free slot, 3 ahead…');
+    expect(fake.original!.content).toBe('⏳ Waiting for a free slot, 3 ahead…');
+    expect(ids(fake.original)).toEqual([`answer_stop:${answerId}`]);
+    reply.update('The answer so far');
+    await new Promise((r) => setTimeout(r, DISCORD_UPDATE_INTERVAL_MS + 150));
+    expect(fake.original!.content).toBe('The answer so far');
+    expect(ids(fake.original)).toEqual([`answer_stop:${answerId}`]);
+    await reply.finish('The answer so far, and its end.');
+    expect(fake.original!.content).toBe('The answer so far, and its end.');
+    expect(ids(fake.original)).toEqual([`answer_feedback:positive:${answerId}`, `answer_feedback:negative:${answerId}`]);
+    expect(fake.followUps).toEqual([]);
+  });
+
+  it('takes a public status down when the reply turns out private, and only the caller reads the notice', async () => {
+    const { fake, interaction } = await deferredInteraction(false);
+    const reply = new ReplyStream(new InteractionReplySink(client.rest, targetOf(interaction), {}, Date.now, answerId));
+    await reply.status('Thinking…');
+    await reply.finish('You are over your quota.', { kind: 'notice', ephemeral: true });
+    expect(fake.original).toBeNull();
+    expect(fake.followUps.map((m) => [m.content, m.flags & MessageFlags.Ephemeral, m.components])).toEqual([['You are over your quota.', MessageFlags.Ephemeral, []]]);
+  });
+
+  it("replaces a mention reply's status with an error that carries no buttons", async () => {
+    const ch = channel('mentions');
+    const question = discord.sendMessage({ guild, channel: ch, author: alice, content: `<@${discord.bot.id}> hi`, mentionsBot: true });
+    const message = await new Promise<Message>((resolve) => messages.set(question.id, resolve));
+    const reply = new ReplyStream(new MessageReplySink(client.rest, { channelId: message.channelId, messageId: message.id }, {}, answerId));
+    await reply.status('Thinking…');
+    const shown = discord.channelMessages(ch.id).find((m) => m.message_reference?.message_id === question.id)!;
+    expect([shown.content, ids(shown)]).toEqual(['⏳ Thinking…', [`answer_stop:${answerId}`]]);
+    await reply.finish('The model is unavailable.', { kind: 'error' });
+    expect([shown.content, shown.components]).toEqual(['The model is unavailable.', []]);
+  });
+
+  it('shows no status over the text of a resumed reply (its first message holds the earlier attempt)', async () => {
+    const ch = channel('mentions');
+    const earlier = await client.rest.post(Routes.channelMessages(ch.id), { body: { content: 'half an answer' } }) as { id: string };
+    const sink = new MessageReplySink(client.rest, { channelId: ch.id, messageId: earlier.id }, { refs: [{ kind: 'channel', id: earlier.id }] }, answerId);
+    expect(await sink.status('Thinking…')).toBe(false);
+    expect(discord.channelMessages(ch.id).find((m) => m.id === earlier.id)!.content).toBe('half an answer');
+  });
+
+  it('is held to what Discord accepts: the fake refuses components Discord would refuse', async () => {
+    const ch = channel('mentions');
+    const button = (custom_id: string, label = 'x') => ({ type: 2, style: 2, custom_id, label });
+    const row = (...components: unknown[]) => ({ type: 1, components });
+    const refused = async (components: unknown[]) =>
+      client.rest.post(Routes.channelMessages(ch.id), { body: { content: 'x', components } }).then(() => null, (err: { code?: number }) => err.code);
+    expect(await refused(Array.from({ length: 6 }, (_, i) => row(button(`r${i}`))))).toBe(50035);
+    expect(await refused([row(...Array.from({ length: 6 }, (_, i) => button(`b${i}`)))])).toBe(50035);
+    expect(await refused([row(button('x'.repeat(101)))])).toBe(50035);
+    expect(await refused([row(button('ok', 'y'.repeat(81)))])).toBe(50035);
+    expect(await refused([row(button('same'), button('same'))])).toBe(50035);
+    expect(await refused([row(button('x'.repeat(100), 'y'.repeat(80)))])).toBeNull();
   });
 });

@@ -1,4 +1,7 @@
-/** The Discord adapter's pure parts: the slash commands derived from the registry and the permissions it asks for. */
+/**
+ * The Discord adapter's pure parts: the slash commands derived from the registry, the permissions
+ * it asks for, the answer buttons and the reading of a thread's history.
+ */
 import { describe, expect, it } from 'vitest';
 import { ApplicationCommandOptionType as T } from 'discord.js';
 import { commandRegistrationBody, findSpec, grammarText, llmSubcommands, askCommand, type ArgSpec } from '../adapters/discord/commands.js';
@@ -7,6 +10,9 @@ import { readCommand } from '../src/core/commands/read-command.js';
 import { commandSpecs } from '../src/core/commands/registry.js';
 import { channelLimits, personaLimits } from '../src/ports/stores.js';
 import { registerOrThrow } from './fakes/discord-commands.js';
+import { componentErrors, customIdsOf } from './fakes/discord-components.js';
+import { AnswerButtons, feedbackRows, parseAnswerButton, stopRows } from '../adapters/discord/buttons.js';
+import { priorMessages, rejectHistoryRateLimit } from '../adapters/discord/thread-history.js';
 
 describe('slash commands from the registry', () => {
   /** A value Discord would accept for each option, so no command needs its own sample. */
@@ -95,5 +101,65 @@ describe('slash commands from the registry', () => {
 
   it('asks only for View Channels, Send Messages, Send Messages in Threads and Read Message History', () => {
     expect(BOT_PERMISSIONS).toBe(274877975552n);
+  });
+});
+
+describe('answer buttons', () => {
+  const id = '0b7e6f7e-1d2c-4b8e-9a51-3f0c2d9e4a10';
+
+  it('carries the contract ids, within what Discord accepts (custom_id at most 100, label at most 80)', () => {
+    const rows = [...stopRows(id), ...feedbackRows(id)];
+    expect(componentErrors(rows)).toEqual([]);
+    expect(customIdsOf(stopRows(id))).toEqual([`answer_stop:${id}`]);
+    expect(customIdsOf(feedbackRows(id))).toEqual([`answer_feedback:positive:${id}`, `answer_feedback:negative:${id}`]);
+  });
+
+  it('puts Stop on a live message, the votes only on the message that ends an answer, and nothing without an answer id', () => {
+    const buttons = new AnswerButtons(id);
+    expect(buttons.live()).toEqual(stopRows(id));
+    expect(buttons.final('answer', true)).toEqual(feedbackRows(id));
+    expect(buttons.final('answer', false)).toEqual([]);
+    expect(buttons.final('error', true)).toEqual([]);
+    expect(buttons.final('notice', true)).toEqual([]);
+    const none = new AnswerButtons(undefined);
+    expect([none.live(), none.final('answer', true)]).toEqual([[], []]);
+  });
+
+  it('reads a click back from its id: ours, malformed ours, or not ours at all', () => {
+    expect(parseAnswerButton(`answer_stop:${id}`)).toEqual({ action: 'stop', answerId: id });
+    expect(parseAnswerButton(`answer_feedback:negative:${id}`)).toEqual({ action: 'feedback', value: 'negative', answerId: id });
+    for (const bad of ['answer_stop', 'answer_stop:', `answer_feedback:${id}`, `answer_feedback:meh:${id}`, `answer_stop:${id}:extra`, 'answer_stop:a b'])
+      expect(parseAnswerButton(bad), bad).toBe('malformed');
+    expect(parseAnswerButton('poll:1')).toBeNull();
+    expect(parseAnswerButton('answer_stopper:1')).toBeNull();
+  });
+});
+
+describe('thread history', () => {
+  const bot = '200000000000000001';
+  const msg = (id: string, author: string, content: string, type = 0) => ({ id, type, content, author: { id: author } });
+
+  it("turns a newest-first page into turns oldest first: the bot's own as the assistant's, mentions of it taken out", () => {
+    const page = [
+      msg('5', '7', `<@${bot}> what now?`, 19),
+      msg('4', bot, '⏳ Thinking…'),
+      msg('3', bot, 'Restart the worker.'),
+      msg('2', '8', ''),
+      msg('1', '7', 'the worker is stuck'),
+      msg('0', '7', 'joined', 7),
+    ];
+    expect(priorMessages(page, bot)).toEqual([
+      { role: 'user', userId: '7', text: 'the worker is stuck' },
+      { role: 'assistant', userId: null, text: 'Restart the worker.' },
+      { role: 'user', userId: '7', text: 'what now?' },
+    ]);
+  });
+
+  it('fails only a rate-limited read of channel messages at once; every other rate limit is waited out', () => {
+    expect(rejectHistoryRateLimit({ method: 'GET', route: '/channels/:id/messages' })).toBe(true);
+    expect(rejectHistoryRateLimit({ method: 'get', route: '/channels/:id/messages' })).toBe(true);
+    expect(rejectHistoryRateLimit({ method: 'POST', route: '/channels/:id/messages' })).toBe(false);
+    expect(rejectHistoryRateLimit({ method: 'PATCH', route: '/channels/:id/messages/:id' })).toBe(false);
+    expect(rejectHistoryRateLimit({ method: 'PATCH', route: '/webhooks/:id/:token/messages/:id' })).toBe(false);
   });
 });

@@ -2,57 +2,34 @@
  * The Discord adapter end to end: a real discord.js client against the fake Discord (REST +
  * v10 gateway), the real core (engine, stores, database) and the fake Ollama.
  */
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createCore, type Core } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { startDiscord } from '../adapters/discord/index.js';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
-import { startFakeDiscord, Intents, Permission, MEMBER_PERMISSIONS, type FakeDiscord, type FakeGuild, type FakeUser } from './fakes/discord.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Core } from '../src/app.js';
+import type { FakeOllama } from './fakes/ollama.js';
+import { Intents, type FakeDiscord, type FakeGuild, type FakeUser, type MessageRecord } from './fakes/discord.js';
+import { ADMIN_PERMISSIONS as ADMIN, promptOf, startDiscordStack, waitFor, type DiscordStack } from './helpers/discord-stack.js';
 
-let db: TestDatabase;
+let stack: DiscordStack;
 let ollama: FakeOllama;
 let discord: FakeDiscord;
 let core: Core;
-let adapter: Awaited<ReturnType<typeof startDiscord>>;
+let adapter: DiscordStack['adapter'];
 let acme: FakeGuild;
 /** Added to the adapter's clock, to reach the end of the 15-minute interaction window. */
 let clockSkewMs = 0;
 let globex: FakeGuild;
 const alice: FakeUser = { id: '100000000000000001', username: 'alice' };
 const bob: FakeUser = { id: '100000000000000002', username: 'bob' };
-const ADMIN = MEMBER_PERMISSIONS | Permission.ManageGuild;
-
-const promptOf = (req: any) => req.body.messages.map((m: any) => m.content).join('\n');
-const waitFor = <T>(fn: () => T | Promise<T>) => vi.waitFor(fn, { timeout: 10_000, interval: 20 });
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  ollama = await startFakeOllama();
-  discord = await startFakeDiscord({ token: 'MTAwMDAw.fake.discord-token', applicationId: '900000000000000001' });
-  acme = discord.addGuild('Acme', ['general', 'random']);
-  globex = discord.addGuild('Globex', ['general']);
-  const config = loadConfig({
-    OLLAMA_HOST: ollama.url,
-    DISCORD_TOKEN: 'MTAwMDAw.fake.discord-token',
-    DISCORD_APPLICATION_ID: discord.applicationId,
-    DISCORD_API_URL: discord.url,
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    DISCORD_CLIENT_SECRET: discord.clientSecret,
-    PORT: '0',
-  });
-  core = await createCore(config, { database: db.database, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
-  adapter = await startDiscord(core, { now: () => Date.now() + clockSkewMs });
+  // Every button click is deferred first here (no reply is ever "ready in time"): that path is tested here, the direct one in discord-clicks.test.ts.
+  stack = await startDiscordStack({ guilds: { Acme: ['general', 'random'], Globex: ['general'] }, adapter: { now: () => Date.now() + clockSkewMs, clickReplyWithinMs: 0 } });
+  ({ ollama, discord, core, adapter } = stack);
+  acme = stack.guilds.Acme!;
+  globex = stack.guilds.Globex!;
 });
 
 afterAll(async () => {
-  await adapter?.close();
-  await core?.close();
-  await discord?.close();
-  await ollama?.close();
-  await db?.drop();
+  await stack?.close();
 });
 
 describe('gateway connection', () => {
@@ -254,15 +231,32 @@ describe('install flow', () => {
 });
 
 describe('mentions', () => {
-  it('answers a mention in place: a reply placeholder, then edits', async () => {
+  it('answers a mention in place: a reply showing the status, then edits', async () => {
     const q = discord.sendMessage({ guild: acme, channel: acme.channels[0]!, author: alice, content: `<@${discord.bot.id}> who are you?`, mentionsBot: true });
     const reply = await waitFor(() => {
       const r = discord.channelMessages(acme.channels[0]!.id).find((m) => m.message_reference?.message_id === q.id);
       expect(r?.content).toBe('Answer to: who are you?');
       return r!;
     });
-    expect(reply.history[0]).toBe('…');
+    expect(reply.history[0]).toBe('⏳ Thinking…');
     expect(reply.author.id).toBe(discord.bot.id);
+  });
+
+  it('defers a click ephemerally when its reply is not ready in time, then edits the reply in for the clicker alone', async () => {
+    const channel = acme.channels[0]!;
+    const q = discord.sendMessage({ guild: acme, channel, author: alice, content: `<@${discord.bot.id}> rate this`, mentionsBot: true });
+    const firstButton = (m: MessageRecord | undefined) => (m?.components[0] as { components: { custom_id: string }[] } | undefined)?.components[0]?.custom_id;
+    const reply = await waitFor(() => {
+      const r = discord.channelMessages(channel.id).find((m) => m.message_reference?.message_id === q.id);
+      expect(firstButton(r)).toMatch(/^answer_feedback:positive:/);
+      expect(r!.content).toBe('Answer to: rate this');
+      return r!;
+    });
+    const customId = firstButton(reply)!;
+    const click = discord.click({ guild: acme, channel, user: bob, message: reply, customId });
+    await waitFor(() => expect(click.original?.content).toMatch(/^Thanks for the feedback/));
+    expect(click.callback).toEqual({ type: 5, flags: 64 });
+    expect(click.original!.flags & 64).toBe(64);
   });
 
   it('answers a reply to the bot, and ignores other bots and unaddressed chatter', async () => {

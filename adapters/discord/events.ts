@@ -16,7 +16,7 @@ import {
 } from 'discord.js';
 import type { Logger } from '../../src/logger.js';
 import { findSpec, grammarText, type ArgValues } from './commands.js';
-import { describe, InteractionReplySink } from './sinks.js';
+import { InteractionReplySink } from './sinks.js';
 import { asBotError, vocabularies } from '../../src/ports/errors.js';
 import type { AnswerIntake, NewDelivery } from '../../src/ports/jobs.js';
 import { acceptFailedText, type DiscordDelivery, type DiscordFile } from './restore.js';
@@ -179,7 +179,7 @@ export class DiscordEventHandler {
   /** Event handlers must not throw into discord.js's emitter; failures are logged, without text. */
   guard<A extends unknown[]>(what: string, fn: (...args: A) => Promise<void>): (...args: A) => void {
     return (...args: A) => {
-      fn(...args).catch((err) => this.log.error({ err: describe(err) }, `discord ${what} failed`));
+      fn(...args).catch((err: unknown) => this.log.error({ err }, `discord ${what} failed`));
     };
   }
 }

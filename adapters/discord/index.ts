@@ -1,7 +1,8 @@
 /**
  * The Discord adapter: one application, many guilds, each its own tenant. A discord.js gateway
  * client (only the intents it needs) turns slash commands and mentions into answer jobs, which
- * the core runs and restore.ts rebuilds on whichever instance runs them;
+ * the core runs and restore.ts rebuilds on whichever instance runs them; clicks on the answer
+ * buttons go to the core's answer controls (clicks.ts);
  * guild joins and removals install and uninstall tenants; the install flow is two HTTP routes.
  */
 import { Client, Events, GatewayIntentBits, Options, Partials, Routes } from 'discord.js';
@@ -12,14 +13,15 @@ import type { HttpRouter } from '../../src/http/router.js';
 import type { TenantRegistry } from '../../src/tenancy/registry.js';
 import { commandRegistrationBody } from './commands.js';
 import { DiscordEventHandler } from './events.js';
+import { AnswerButtonClicks } from './clicks.js';
 import type { AnswerIntake } from '../../src/ports/jobs.js';
 import { DiscordRestorer } from './restore.js';
 import { registerInstallRoutes } from './install.js';
 import { OAuthStates } from '../../src/security/oauth-states.js';
-import { describe } from './sinks.js';
+import { rejectHistoryRateLimit } from './thread-history.js';
 
 /** What the adapter uses of the core. */
-export type DiscordCore = Pick<Core, 'config' | 'logger' | 'database'> & {
+export type DiscordCore = Pick<Core, 'config' | 'logger' | 'database' | 'controls'> & {
   tenants: Pick<TenantRegistry, 'install' | 'markUninstalled' | 'list'>;
   jobs: AnswerIntake;
   http: HttpRouter;
@@ -30,6 +32,8 @@ export interface DiscordOptions {
   now?: () => number;
   /** How long to wait for the gateway's READY before start fails, in ms. */
   readyTimeoutMs?: number;
+  /** How long a button click's reply may take before the click is deferred, in ms. @defaultValue 1500 */
+  clickReplyWithinMs?: number;
 }
 
 /**
@@ -59,14 +63,15 @@ export async function startDiscord(core: DiscordCore, opts: DiscordOptions = {})
     // DMs arrive for channels discord.js has not cached; without this they are dropped.
     partials: [Partials.Channel],
     // Rate limits: @discordjs/rest's per-route buckets and global limit, nothing on top.
-    rest: { api: config.DISCORD_API_URL.replace(/\/+$/, '') },
+    // A thread's history is read once and is not worth waiting for: its 429 fails the read at once.
+    rest: { api: config.DISCORD_API_URL.replace(/\/+$/, ''), rejectOnRateLimit: rejectHistoryRateLimit },
     ...(shardIds ? { shards: shardIds, shardCount: config.DISCORD_SHARD_COUNT ?? Math.max(...shardIds) + 1 } : { shards: 'auto' as const }),
     // Answers need the asking message only briefly; many guilds must not grow memory unbounded.
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 20 }),
     allowedMentions: { parse: [] },
   });
 
-  core.jobs.register('discord', new DiscordRestorer(client.rest, opts.now));
+  core.jobs.register('discord', new DiscordRestorer(client.rest, { now: opts.now, botUserId: () => client.user?.id, log }));
   const handler = new DiscordEventHandler(client, core.jobs, log, {
     messageContent: config.DISCORD_MESSAGE_CONTENT,
     applicationId: config.DISCORD_APPLICATION_ID,
@@ -103,11 +108,13 @@ export async function startDiscord(core: DiscordCore, opts: DiscordOptions = {})
     await uninstall(g.id);
     log.info({ guild: g.id }, 'discord guild removed; tenant uninstalled');
   }));
+  const clicks = new AnswerButtonClicks(core.controls, log, opts.clickReplyWithinMs);
   client.on(Events.InteractionCreate, handler.guard('interaction', async (i) => {
     if (i.isChatInputCommand()) await handler.onInteraction(i);
+    else if (i.isButton()) await clicks.onButton(i);
   }));
   client.on(Events.MessageCreate, handler.guard('message', (m) => handler.onMessage(m)));
-  client.on(Events.Error, (err) => log.error({ err: describe(err) }, 'discord client error'));
+  client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.ShardDisconnect, (_e, id) => log.warn({ shard: id }, 'discord shard disconnected'));
 
   registerInstallRoutes(core.http, {

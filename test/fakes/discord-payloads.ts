@@ -144,10 +144,14 @@ export interface MessageRecord {
   flags: number;
   message_reference?: { message_id: string; channel_id?: string; guild_id?: string };
   webhook_id?: string;
+  /** Action rows of buttons, as the last write left them. */
+  components: unknown[];
   /** How many times the message was edited (the fake's own bookkeeping). */
   edits: number;
   /** Every content the message had, in order. */
   history: string[];
+  /** The components it had with each of those contents (the same index). */
+  componentHistory: unknown[][];
 }
 
 export function messagePayload(m: MessageRecord, extra: Record<string, unknown> = {}) {
@@ -168,7 +172,7 @@ export function messagePayload(m: MessageRecord, extra: Record<string, unknown> 
     embeds: [],
     pinned: false,
     flags: m.flags,
-    components: [],
+    components: m.components,
     ...(m.message_reference ? { message_reference: { type: 0, ...m.message_reference } } : {}),
     ...(m.webhook_id ? { webhook_id: m.webhook_id } : {}),
     ...extra,

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerOrThrow, type RegisteredCommand } from './discord-commands.js';
+import { componentErrors, invalidFormBody } from './discord-components.js';
 import { messagePayload, snowflake, userPayload, type FakeGuild, type FakeUser, type MessageRecord } from './discord-payloads.js';
 
 export interface RecordedDiscordRequest {
@@ -17,12 +18,16 @@ export interface RecordedDiscordRequest {
 
 export interface FakeInteraction {
   id: string;
+  /** 2 = application command, 3 = message component (a button click). */
+  type: number;
   token: string;
   dispatchedAt: number;
-  /** The callback type (5 = deferred, 4 = message) and its flags (64 = ephemeral). */
+  /** The callback type (4 = message, 5 = deferred, 6 = deferred update of a clicked message) and its flags (64 = ephemeral). */
   callback: { type: number; flags: number } | null;
   original: MessageRecord | null;
   followUps: MessageRecord[];
+  /** For a click: the message whose button was clicked. */
+  message?: MessageRecord;
   expired: boolean;
 }
 
@@ -46,8 +51,11 @@ export interface FakeDiscordState {
   /** OAuth code → guild id. */
   oauthCodes: Map<string, string>;
   rateLimits: { pattern: RegExp; retryAfter: number }[];
+  /** The application's Message Content intent (the developer portal's switch): without it, reads of messages blank others' content. */
+  messageContentIntent: boolean;
   newMessage(channelId: string, content: string, extra?: Partial<MessageRecord>): MessageRecord;
-  edit(m: MessageRecord, content: string | undefined): void;
+  /** A write to a message: new content and/or components (undefined leaves each as it is). */
+  edit(m: MessageRecord, content: string | undefined, components?: unknown[]): void;
   guildOfChannel(channelId: string): FakeGuild | undefined;
 }
 
@@ -58,6 +66,39 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 }
 const tooLong = (res: ServerResponse) =>
   json(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] } } });
+
+/** Discord's 400 for a message body it refuses (content too long, invalid components), or null. */
+function refusal(res: ServerResponse, body: { content?: unknown; components?: unknown } | undefined): boolean {
+  if (typeof body?.content === 'string' && body.content.length > 2000) {
+    tooLong(res);
+    return true;
+  }
+  const errors = componentErrors(body?.components);
+  if (errors.length === 0) return false;
+  json(res, 400, invalidFormBody(errors));
+  return true;
+}
+
+/** What a read of a channel's messages shows of one: others' text only with the Message Content intent (or where it mentions the bot, or in a DM). */
+function asRead(s: FakeDiscordState, m: MessageRecord) {
+  const visible = s.messageContentIntent || !m.guild_id || m.author.id === s.bot.id || new RegExp(`<@!?${s.bot.id}>`).test(m.content);
+  return messagePayload(visible ? m : { ...m, content: '' });
+}
+
+/** GET /channels/{id}/messages: newest first, `before`/`after` a snowflake, `limit` 1-100 (default 50). */
+function readMessages(s: FakeDiscordState, res: ServerResponse, channelId: string, query: URLSearchParams) {
+  const limit = query.has('limit') ? Number(query.get('limit')) : 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    return json(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { limit: { _errors: [{ code: 'NUMBER_TYPE_MAX', message: 'int value should be between 1 and 100.' }] } } });
+  const before = query.get('before');
+  const after = query.get('after');
+  const picked = (s.messages.get(channelId) ?? [])
+    .filter((x) => (before ? BigInt(x.id) < BigInt(before) : true) && (after ? BigInt(x.id) > BigInt(after) : true))
+    .slice()
+    .reverse()
+    .slice(0, limit);
+  return json(res, 200, picked.map((x) => asRead(s, x)));
+}
 
 async function readBody(req: IncomingMessage): Promise<any> {
   const chunks: Buffer[] = [];
@@ -118,13 +159,24 @@ export async function handleRest(s: FakeDiscordState, req: IncomingMessage, res:
     const it = s.interactions.get(m[2]!);
     if (!it || it.id !== m[1] || Date.now() - it.dispatchedAt > 3_000) return json(res, 404, { message: 'Unknown interaction', code: 10062 });
     if (it.callback) return json(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+    const type = Number(body?.type);
     const flags = Number(body?.data?.flags ?? 0);
-    if (body?.type === 4 && String(body?.data?.content ?? '').length > 2000) return tooLong(res);
-    it.callback = { type: Number(body?.type), flags };
+    // 6 and 7 (update the clicked message) exist for component interactions only.
+    const allowed = it.type === 3 ? [4, 5, 6, 7] : [4, 5];
+    if (!allowed.includes(type)) return json(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'Interaction response type is invalid.' }] } } });
+    if ((type === 4 || type === 7) && refusal(res, body?.data)) return;
+    it.callback = { type, flags };
     const channelId = s.interactionChannel.get(it.token)!;
-    if (body?.type === 4 || body?.type === 5)
-      it.original = { id: snowflake(), channel_id: channelId, author: userPayload(s.bot), content: body?.data?.content ?? '', flags: flags | (body?.type === 5 ? 128 : 0), edits: 0, history: [], webhook_id: s.applicationId };
-    return url.searchParams.get('with_response') === 'true' ? json(res, 200, { interaction: { id: it.id, type: 2 } }) : json(res, 204, undefined);
+    if (type === 4 || type === 5) {
+      const content: string = type === 4 ? (body?.data?.content ?? '') : '';
+      const components: unknown[] = type === 4 ? (body?.data?.components ?? []) : [];
+      it.original = {
+        id: snowflake(), channel_id: channelId, author: userPayload(s.bot), content, flags: flags | (type === 5 ? 128 : 0), components,
+        edits: 0, history: type === 4 ? [content] : [], componentHistory: type === 4 ? [components] : [], webhook_id: s.applicationId,
+      };
+    }
+    if (type === 7 && it.message) s.edit(it.message, body?.data?.content, body?.data?.components);
+    return url.searchParams.get('with_response') === 'true' ? json(res, 200, { interaction: { id: it.id, type: it.type } }) : json(res, 204, undefined);
   }
 
   if ((m = path.match(/^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/))) {
@@ -132,23 +184,27 @@ export async function handleRest(s: FakeDiscordState, req: IncomingMessage, res:
     if (!it || m[1] !== s.applicationId || it.expired) return json(res, 401, { message: 'Invalid Webhook Token', code: 50027 });
     if (!it.callback) return json(res, 404, { message: 'Unknown Webhook', code: 10015 });
     const content: string | undefined = body?.content;
-    if (content !== undefined && content.length > 2000) return tooLong(res);
+    const components: unknown[] | undefined = body?.components;
+    if ((method === 'POST' || method === 'PATCH') && refusal(res, body)) return;
     if (method === 'POST' && !m[3]) {
       // Discord: a follow-up sent while the deferred reply still "thinks" resolves that reply
       // instead, keeping its visibility (the follow-up's own ephemeral flag is ignored).
       if (it.original && it.original.flags & 128) {
-        s.edit(it.original, content ?? '');
+        s.edit(it.original, content ?? '', components ?? []);
         it.original.flags &= ~128;
         return json(res, 200, messagePayload(it.original));
       }
-      const msg: MessageRecord = { id: snowflake(), channel_id: s.interactionChannel.get(it.token)!, author: userPayload(s.bot), content: content ?? '', flags: Number(body?.flags ?? 0), edits: 0, history: [content ?? ''], webhook_id: s.applicationId };
+      const msg: MessageRecord = {
+        id: snowflake(), channel_id: s.interactionChannel.get(it.token)!, author: userPayload(s.bot), content: content ?? '', flags: Number(body?.flags ?? 0),
+        components: components ?? [], edits: 0, history: [content ?? ''], componentHistory: [components ?? []], webhook_id: s.applicationId,
+      };
       it.followUps.push(msg);
       return json(res, 200, messagePayload(msg));
     }
     const target = m[3] === '@original' ? it.original : it.followUps.find((f) => f.id === m![3]);
     if (!target) return json(res, 404, { message: 'Unknown Message', code: 10008 });
     if (method === 'PATCH') {
-      s.edit(target, content);
+      s.edit(target, content, components);
       target.flags &= ~128; // no longer "thinking"
       return json(res, 200, messagePayload(target));
     }
@@ -162,12 +218,14 @@ export async function handleRest(s: FakeDiscordState, req: IncomingMessage, res:
   if ((m = path.match(/^\/channels\/(\d+)\/messages(?:\/(\d+))?$/))) {
     const channelId = m[1]!;
     const content: string | undefined = body?.content;
-    if (content !== undefined && content.length > 2000) return tooLong(res);
-    if (method === 'GET' && !m[2]) return json(res, 200, (s.messages.get(channelId) ?? []).slice().reverse().map((x) => messagePayload(x)));
+    const components: unknown[] | undefined = body?.components;
+    if ((method === 'POST' || method === 'PATCH') && refusal(res, body)) return;
+    if (method === 'GET' && !m[2]) return readMessages(s, res, channelId, url.searchParams);
     if (method === 'POST' && !m[2]) {
       const ref = body?.message_reference;
       const msg = s.newMessage(channelId, content ?? '', {
         guild_id: s.guildOfChannel(channelId)?.id,
+        components: components ?? [],
         ...(ref ? { message_reference: { message_id: String(ref.message_id), channel_id: channelId } } : {}),
       });
       return json(res, 200, messagePayload(msg));
@@ -176,7 +234,7 @@ export async function handleRest(s: FakeDiscordState, req: IncomingMessage, res:
     if (!msg) return json(res, 404, { message: 'Unknown Message', code: 10008 });
     if (method === 'PATCH') {
       if (msg.author.id !== s.bot.id) return json(res, 403, { message: 'Cannot edit a message authored by another user', code: 50005 });
-      s.edit(msg, content);
+      s.edit(msg, content, components);
       return json(res, 200, messagePayload(msg));
     }
     if (method === 'DELETE') {
