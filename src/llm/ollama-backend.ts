@@ -216,7 +216,9 @@ export class OllamaBackend implements LlmBackend {
     } catch (err) {
       if (err instanceof CallbackFailure) throw err.error;
       const llmError = toLlmError(err, abortedAs, g.model);
-      if (countErrors) {
+      // A call the caller cancelled (a stop, a shutdown) is not a backend failure.
+      if (llmError.kind === 'aborted') this.opts.logger?.debug({ model: g.model }, 'llm call cancelled by the caller');
+      else if (countErrors) {
         this.failures.inc({ kind: llmError.kind });
         this.opts.logger?.warn({ kind: llmError.kind, model: g.model, err: llmError.message }, 'llm call failed');
       }
