@@ -66,14 +66,14 @@ async function benchSearch(o: Required<Omit<RetrievalBenchOptions, 'log'>>, log:
     await database.db.execute(sql`analyze bench_chunks`);
     const loadMs = performance.now() - loadStart;
     const pick = () => ({ tenantId: tenantIds[Math.floor(Math.random() * tenantIds.length)]! });
-    for (let i = 0; i < 20; i++) await store.forTenant(pick()).search(randomVector(o.dimension), { limit: o.topK, minScore: -1 });
+    for (let i = 0; i < 20; i++) await store.forTenant(pick()).search(randomVector(o.dimension), { limit: o.topK, minScore: -1, channel: null });
     const times: number[] = [];
     let returned = 0;
     const started = performance.now();
     for (let i = 0; i < o.queries; i++) {
       const vector = randomVector(o.dimension);
       const t0 = performance.now();
-      const hits = await store.forTenant(pick()).search(vector, { limit: o.topK, minScore: -1 });
+      const hits = await store.forTenant(pick()).search(vector, { limit: o.topK, minScore: -1, channel: null });
       times.push(performance.now() - t0);
       returned += hits.length;
     }
