@@ -3,7 +3,7 @@
  * a folder into them (progress on stderr, audited as the operator). Refusals name the file, why,
  * and the limit, and make the command fail, so a script notices that files were left out.
  */
-import { formatBytes } from '../retrieval/knowledge-base.js';
+import { formatBytes } from '../retrieval/document-input.js';
 import { BotError, vocabularies } from '../ports/errors.js';
 import type { KnowledgeBase, KnowledgeDocument } from '../ports/knowledge.js';
 import type { Tenant } from '../ports/tenancy.js';

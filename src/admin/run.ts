@@ -67,7 +67,8 @@ Usage: npm run admin -- <command> [options]
   <platform> is slack, discord or console; <externalId> is the Slack team id, the Discord
   guild id or the console workspace name (see "tenants list").
   Limit keys: maxConcurrent, requestsPerMinute, tokensPerDay, maxQueued, maxDocuments,
-  maxChunks, maxFileBytes; values are whole numbers (100_000 is accepted).
+  maxChunks, maxFileBytes, retentionDays (days conversations are kept at most; tenant
+  admins may choose less); values are whole numbers (100_000 is accepted).
   Every change is recorded in the tenant's audit log with actor "operator".
   Exit codes: 0 done, 1 failed (or files were refused), 2 bad input.
 `;

@@ -35,6 +35,11 @@ export const tenants = pgTable(
     /** Operator-set overrides of the plan's limits; never writable by tenant admins. */
     limits: jsonb('limits').$type<Record<string, number>>().notNull().default({}),
     defaultPersona: text('default_persona'),
+    /**
+     * Days of conversation kept, as a tenant admin chose (`retention <days>`); null keeps the
+     * plan's longest. Never above the plan's `retentionDays`: the shorter of the two applies.
+     */
+    retentionDays: integer('retention_days'),
     installedBy: text('installed_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -159,7 +164,11 @@ export const messages = pgTable(
     tokens: integer('tokens').notNull().default(0),
     createdAt: createdAt(),
   },
-  (t) => [index('messages_scope_idx').on(t.tenantId, t.channelId, t.threadId, t.id)],
+  (t) => [
+    index('messages_scope_idx').on(t.tenantId, t.channelId, t.threadId, t.id),
+    // The retention sweep's access path: a tenant's messages older than its cutoff, oldest first.
+    index('messages_tenant_age_idx').on(t.tenantId, t.createdAt),
+  ],
 );
 
 export const usage = pgTable(
@@ -216,6 +225,13 @@ export const documents = pgTable(
     mimeType: text('mime_type').notNull().default('text/plain'),
     bytes: integer('bytes').notNull().default(0),
     chunkCount: integer('chunk_count').notNull().default(0),
+    /** The text the bot learned (what an export returns); null for documents added before it was kept. */
+    content: text('content'),
+    /**
+     * Channels the document may be used in (platform channel ids); empty = the whole workspace.
+     * The vector store carries the same list on every chunk, where searches filter on it.
+     */
+    channels: text('channels').array().notNull().default(sql`'{}'::text[]`),
     addedBy: text('added_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -10,6 +10,8 @@ export interface TenantDirectory {
   /** Console workspaces exist as soon as someone talks in them. */
   ensure(platform: Platform, externalId: string, name?: string): Promise<Tenant>;
   setDefaultPersona(scope: TenantScope, persona: string | null): Promise<void>;
+  /** A tenant admin's retention in days (null: the plan's longest); the command checks it against the plan. */
+  setRetention(scope: TenantScope, days: number | null): Promise<Tenant | null>;
 }
 
 export type ChannelMode = 'mention' | 'all' | 'off';
