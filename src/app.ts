@@ -18,6 +18,7 @@ import { AnswerJobs } from './core/jobs/answer-jobs.js';
 import { AckPressure } from './core/jobs/ack-pressure.js';
 import { PostgresJobStore } from './delivery/job-store.js';
 import { TokenSealer } from './security/sealing.js';
+import { RetentionSweep } from './governance/retention-sweep.js';
 
 export interface Core extends Services {
   admission: Admission;
@@ -25,6 +26,8 @@ export interface Core extends Services {
   /** Answer jobs: adapters accept deliveries here and register how to rebuild their replies. */
   jobs: AnswerJobs;
   http: HttpServer;
+  /** Deletes what outlived its retention; main.ts starts it (tests run it on demand). */
+  retention: RetentionSweep;
 }
 
 export interface CreateCoreOptions extends ServiceOptions {
@@ -147,14 +150,18 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     metricsToken: config.METRICS_TOKEN,
   });
 
+  const retention = new RetentionSweep({ db: database.db, tenants, logger, metrics });
+
   return {
     ...services,
     admission,
     engine,
     jobs,
     http,
+    retention,
     async close() {
       await http.close();
+      await retention.stop();
       // Whatever still runs hands its lease back (resumed by another instance or the next start).
       await jobs.drain(0);
       await admission.close();

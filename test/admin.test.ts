@@ -25,7 +25,7 @@ import {
 import { AdminInputError, parseLimitAssignments } from '../src/admin/inputs.js';
 import { runAdmin, type AdminIo } from '../src/admin/run.js';
 import { ingestForTenant } from '../src/admin/knowledge.js';
-import { channelSettings, installations, messages, personas } from '../src/db/schema.js';
+import { answerJobs, channelSettings, installations, installationUsers, messages, personas } from '../src/db/schema.js';
 import { effectiveLimits, plans } from '../src/limits/plans.js';
 import { TenantRegistry } from '../src/tenancy/registry.js';
 import { UsageMeter } from '../src/usage/meter.js';
@@ -88,6 +88,17 @@ describe('admin commands', () => {
         installationKey: `key-${tenant.tenantId}`,
         keyId: 'k1',
         ciphertext: 'sealed',
+      });
+      await db.insert(installationUsers).values({ tenantId: tenant.tenantId, installationKey: `key-${tenant.tenantId}`, userId: 'U2', keyId: 'k1', ciphertext: 'sealed' });
+      await db.insert(answerJobs).values({
+        tenantId: tenant.tenantId,
+        platform: tenant.platform,
+        tenantExternalId: tenant.externalId,
+        eventId: `ev-${tenant.tenantId}`,
+        channelId: 'C1',
+        userId: 'U1',
+        text: 'a question',
+        delivery: {},
       });
       await new AuditLog(db).record(tenant, 'U1', 'channel.mode', { mode: 'all' });
       await knowledge.add(tenant, { title: 'Handbook', text: `Handbook of ${tenant.tenantId}: holidays, expenses.`, addedBy: 'U1' }, tenant.limits);
@@ -230,9 +241,9 @@ describe('admin commands', () => {
     const io = captureIo();
     expect(await runAdmin(['knowledge', 'list', 'discord', B.externalId], { env: {}, io, deps })).toBe(0);
     const lines = io.stdout.join('\n').split('\n');
-    expect(lines[0]).toMatch(/^ID\s+TITLE\s+PASSAGES\s+SIZE\s+ADDED$/);
+    expect(lines[0]).toMatch(/^ID\s+TITLE\s+PASSAGES\s+SIZE\s+ADDED\s+CHANNELS$/);
     const travel = (await knowledge.list(tenantB)).find((d) => d.title === 'travel.md')!;
-    const row = new RegExp(`^${travel.id}\\s+travel\\.md\\s+${travel.chunkCount}\\s+${travel.bytes} bytes\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}$`);
+    const row = new RegExp(`^${travel.id}\\s+travel\\.md\\s+${travel.chunkCount}\\s+${travel.bytes} bytes\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\s+\\(all\\)$`);
     expect(lines.some((l) => row.test(l))).toBe(true);
     expect(lines.some((l) => l.includes('Handbook'))).toBe(true);
 
@@ -291,6 +302,26 @@ describe('admin commands', () => {
       await setLimits(deps, B, { unset: ['maxFileBytes', 'maxDocuments'] });
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it("shows one tenant's audit entries, or every tenant's newest, and refuses a bad --limit", async () => {
+    const one = captureIo();
+    expect(await runAdmin(['audit', '--tenant', `slack:${A.externalId}`], { env: {}, io: one, deps })).toBe(0);
+    const lines = one.stdout.join('\n').split('\n');
+    expect(lines[0]).toMatch(/^WHEN\s+ACTOR\s+ACTION\s+DETAIL$/);
+    expect(lines.some((l) => /\sU1\s+channel\.mode\s+\{"mode":"all"\}$/.test(l))).toBe(true);
+    const all = captureIo();
+    expect(await runAdmin(['audit', '--limit', '500', '--json'], { env: {}, io: all, deps })).toBe(0);
+    const rows = JSON.parse(all.stdout.join('')) as { platform: string; externalId: string; action: string }[];
+    expect(new Set(rows.map((r) => `${r.platform}:${r.externalId}`))).toEqual(new Set([`slack:${A.externalId}`, `discord:${B.externalId}`]));
+    const auditA = await deps.audit.count(tenantA);
+    expect(rows.filter((r) => r.platform === 'slack')).toHaveLength(auditA);
+    const two = captureIo();
+    expect(await runAdmin(['audit', '--limit', '2'], { env: {}, io: two, deps })).toBe(0);
+    expect(two.stdout.join('\n').split('\n')).toHaveLength(4); // header, rule, two entries
+    const bad = captureIo();
+    expect(await runAdmin(['audit', '--limit', '0'], { env: {}, io: bad, deps })).toBe(2);
+    expect(bad.stderr.join('')).toMatch(/bad --limit "0"/);
   });
 
   it('purges one tenant: every row and vector goes, the other tenant keeps all of its own', async () => {

@@ -27,8 +27,15 @@ export async function listDocuments(deps: AdminDeps, ref: TenantRef): Promise<Kn
 export function renderDocuments(ref: TenantRef, docs: KnowledgeDocument[]): string {
   if (docs.length === 0) return `No documents for ${refText(ref)}.`;
   return formatTable(
-    ['ID', 'TITLE', { header: 'PASSAGES', right: true }, { header: 'SIZE', right: true }, 'ADDED'],
-    docs.map((d) => [d.id, d.title, d.chunkCount, formatBytes(d.bytes), d.createdAt.toISOString().slice(0, 16).replace('T', ' ')]),
+    ['ID', 'TITLE', { header: 'PASSAGES', right: true }, { header: 'SIZE', right: true }, 'ADDED', 'CHANNELS'],
+    docs.map((d) => [
+      d.id,
+      d.title,
+      d.chunkCount,
+      formatBytes(d.bytes),
+      d.createdAt.toISOString().slice(0, 16).replace('T', ' '),
+      d.channels.length ? d.channels.join(' ') : '(all)',
+    ]),
   );
 }
 
