@@ -4,7 +4,11 @@
  * 1. Search latency of PgVectorStore with 100,000 chunks spread over 100 tenants: on the real
  *    Postgres of TEST_DATABASE_URL when it has pgvector, else on embedded PGlite. Vectors are
  *    generated inside the database (random, dimension 256) so loading takes seconds, not
- *    minutes; queries go through the real tenant-scoped store API.
+ *    minutes; queries go through the real tenant-scoped store API. The same chunks are then
+ *    copied into a second table where documents are scoped to channels (each tenant: 50
+ *    documents of 20 chunks, 10 workspace-wide, 40 restricted to 2 of its 20 channels), and
+ *    the two are searched in alternating rounds (workspace-wide, from a channel, from a DM),
+ *    so the ratio between them comes from one run on the same machine state.
  * 2. Embedding throughput by batch size (1, 8, 32, 128) through the real OllamaBackend against
  *    the fake Ollama: this measures the client/HTTP/batching overhead, not a model.
  */
@@ -65,19 +69,38 @@ async function benchSearch(o: Required<Omit<RetrievalBenchOptions, 'log'>>, log:
     }
     await database.db.execute(sql`analyze bench_chunks`);
     const loadMs = performance.now() - loadStart;
+    const scoped = await scopedCopy(database, o.dimension);
     const pick = () => ({ tenantId: tenantIds[Math.floor(Math.random() * tenantIds.length)]! });
-    for (let i = 0; i < 20; i++) await store.forTenant(pick()).search(randomVector(o.dimension), { limit: o.topK, minScore: -1, channel: null });
-    const times: number[] = [];
-    let returned = 0;
+    const channelOf = () => `C${Math.floor(Math.random() * CHANNELS)}`;
+    // Three kinds of search, in alternating rounds: every chunk visible (today's workspace-wide
+    // case), from one of the tenant's 20 channels, and from a DM (workspace-wide documents only).
+    const kinds = {
+      workspaceWide: { store, channel: () => 'C0' },
+      fromChannel: { store: scoped, channel: channelOf },
+      fromDm: { store: scoped, channel: () => null },
+    };
+    const times: Record<keyof typeof kinds, number[]> = { workspaceWide: [], fromChannel: [], fromDm: [] };
+    const returned: Record<keyof typeof kinds, number> = { workspaceWide: 0, fromChannel: 0, fromDm: 0 };
+    for (const k of Object.values(kinds)) {
+      for (let i = 0; i < 20; i++) await k.store.forTenant(pick()).search(randomVector(o.dimension), { limit: o.topK, minScore: -1, channel: k.channel() });
+    }
+    const rounds = 10;
     const started = performance.now();
-    for (let i = 0; i < o.queries; i++) {
-      const vector = randomVector(o.dimension);
-      const t0 = performance.now();
-      const hits = await store.forTenant(pick()).search(vector, { limit: o.topK, minScore: -1, channel: null });
-      times.push(performance.now() - t0);
-      returned += hits.length;
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, k] of Object.entries(kinds) as [keyof typeof kinds, (typeof kinds)[keyof typeof kinds]][]) {
+        for (let i = 0; i < o.queries / rounds; i++) {
+          const vector = randomVector(o.dimension);
+          const t0 = performance.now();
+          const hits = await k.store.forTenant(pick()).search(vector, { limit: o.topK, minScore: -1, channel: k.channel() });
+          times[name].push(performance.now() - t0);
+          returned[name] += hits.length;
+        }
+      }
     }
     const elapsed = performance.now() - started;
+    const latency = distribution(times.workspaceWide);
+    const channelLatency = distribution(times.fromChannel);
+    const dmLatency = distribution(times.fromDm);
     return {
       database: kind,
       store: 'pgvector (exact cosine over the tenant rows, tenant-first primary key)',
@@ -88,13 +111,49 @@ async function benchSearch(o: Required<Omit<RetrievalBenchOptions, 'log'>>, log:
       loadSeconds: round(loadMs / 1000, 1),
       queries: o.queries,
       topK: o.topK,
-      meanHitsReturned: round(returned / o.queries, 1),
-      latencyMs: distribution(times),
-      queriesPerSecond: round((o.queries / elapsed) * 1000, 1),
+      meanHitsReturned: round(returned.workspaceWide / o.queries, 1),
+      latencyMs: latency,
+      queriesPerSecond: round(((3 * o.queries) / elapsed) * 1000, 1),
+      channelScopes: {
+        layout: `${CHANNELS} channels a tenant; 50 documents of 20 chunks: 10 workspace-wide, 40 restricted to 2 channels each`,
+        visibleChunksFromChannel: scoped.visibleFromChannel,
+        visibleChunksFromDm: scoped.visibleFromDm,
+        fromChannelLatencyMs: channelLatency,
+        fromDmLatencyMs: dmLatency,
+        meanHitsFromChannel: round(returned.fromChannel / o.queries, 1),
+        /** Same run, alternating rounds: scoped over workspace-wide. */
+        p50RatioChannelToWorkspaceWide: round(channelLatency.p50 / latency.p50, 2),
+        p99RatioChannelToWorkspaceWide: round(channelLatency.p99 / latency.p99, 2),
+      },
     };
   } finally {
     await close();
   }
+}
+
+const CHANNELS = 20;
+
+/**
+ * The same chunks in a second table, scoped: a tenant's document d (chunks 20d..20d+19) is
+ * workspace-wide for d < 10, else restricted to channels C(d mod 20) and C((d+7) mod 20).
+ */
+async function scopedCopy(database: Database, dimension: number) {
+  const scoped = new PgVectorStore({ db: database.db, table: 'bench_scoped' });
+  await scoped.init(dimension);
+  await database.db.execute(sql`insert into bench_scoped select * from bench_chunks`);
+  await database.db.execute(sql`update bench_scoped set channels = case when chunk_no / 20 < 10 then array['*']
+    else array['C' || ((chunk_no / 20) % ${CHANNELS}), 'C' || ((chunk_no / 20 + 7) % ${CHANNELS})] end`);
+  await database.db.execute(sql`analyze bench_scoped`);
+  const count = async (where: ReturnType<typeof sql>) => {
+    const r = (await database.db.execute(sql`select count(*)::float / count(distinct tenant_id) as n from bench_scoped where ${where}`)) as unknown;
+    const rows = Array.isArray(r) ? r : (r as { rows: unknown[] }).rows;
+    return round(Number((rows[0] as { n: number }).n), 0);
+  };
+  return {
+    forTenant: scoped.forTenant.bind(scoped),
+    visibleFromChannel: await count(sql`channels && array['*', 'C3']`),
+    visibleFromDm: await count(sql`channels && array['*']`),
+  };
 }
 
 async function benchEmbedding(o: Required<Omit<RetrievalBenchOptions, 'log'>>) {
@@ -139,6 +198,8 @@ export async function benchRetrieval(opts: RetrievalBenchOptions = {}): Promise<
   log(`search: ${o.chunks} chunks over ${o.tenants} tenants, dimension ${o.dimension}`);
   const search = await benchSearch(o, log);
   log(`search p50 ${search.latencyMs.p50} ms, p99 ${search.latencyMs.p99} ms (${search.database})`);
+  const c = search.channelScopes;
+  log(`scoped from a channel p50 ${c.fromChannelLatencyMs.p50} ms, p99 ${c.fromChannelLatencyMs.p99} ms; from a DM p99 ${c.fromDmLatencyMs.p99} ms (ratio to workspace-wide p99 ${c.p99RatioChannelToWorkspaceWide})`);
   log(`embedding: ${o.embedTexts} texts at batch sizes ${o.batchSizes.join(', ')}`);
   const embedding = await benchEmbedding(o);
   return { search, embedding };
