@@ -15,7 +15,7 @@ import { exportTenant } from '../src/governance/export.js';
 import { FORGOTTEN_USER } from '../src/governance/forget-count.js';
 import type { Tenant } from '../src/ports/tenancy.js';
 import type { TestDatabase } from './helpers/db.js';
-import { openAdminWorld, type AdminWorld } from './helpers/admin-world.js';
+import { captureIo, openAdminWorld, type AdminWorld } from './helpers/admin-world.js';
 
 const ALICE = 'U0ALICE77';
 const BOB = 'U0BOB88';
@@ -25,11 +25,6 @@ async function exportText(deps: AdminDeps, tenant: Tenant): Promise<string> {
   const out = new Writable({ write: (c: Buffer, _e, done) => (chunks.push(c), done()) });
   await exportTenant({ db: deps.db }, tenant, out);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function captureIo() {
-  const io = { stdout: [] as string[], stderr: [] as string[], out: (x: string) => io.stdout.push(x), err: (x: string) => io.stderr.push(x), progress: process.stderr };
-  return io;
 }
 
 describe('users forget', () => {

@@ -25,3 +25,9 @@ export async function openAdminWorld(): Promise<AdminWorld> {
   const { deps } = await openAdminContext(config, { logger: createLogger('silent'), database: t.database });
   return { t, ollama, qdrant, deps, close: async () => void (await Promise.all([t.drop(), ollama.close(), qdrant.close()])) };
 }
+
+/** The CLI's I/O, kept: what it printed on stdout and stderr. */
+export function captureIo() {
+  const io = { stdout: [] as string[], stderr: [] as string[], out: (x: string) => io.stdout.push(x), err: (x: string) => io.stderr.push(x), progress: process.stderr };
+  return io;
+}
