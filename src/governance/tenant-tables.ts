@@ -109,7 +109,8 @@ export const tenantTables: readonly TenantTable[] = [
     type: 'document',
     table: documents,
     key: [documents.title],
-    pageRows: 20,
+    // A document carries its whole text (up to the plan's file size): few to a page.
+    pageRows: 4,
     forget: markColumn(documents, documents.addedBy, FORGOTTEN_USER),
   },
   { name: 'messages', type: 'message', table: messages, key: [messages.channelId, messages.threadId, messages.id], forget: forgetMessages },
