@@ -169,7 +169,7 @@ describe('knowledge restrict as each platform writes channels', () => {
     expect(r.sink.final).toBe('**Rota** is now used only in <#900000000000000002>, <#900000000000000003>.');
   });
 
-  it('refuses --here in a DM, a missing document, "all" among channels, and non-admins, changing nothing', async () => {
+  it('refuses --here in a DM, a missing document, "all" among channels, over 50 channels, and non-admins, changing nothing', async () => {
     const dm = await t.send('/llm knowledge add --here Notes: private notes', { admin: true, isDirect: true, channel: 'D1' });
     expect(dm.sink.final).toMatch(/A direct message is not a channel/);
     const missing = await t.send('/llm knowledge restrict 00000000-0000-4000-8000-000000000000 #hr', { admin: true });
@@ -177,6 +177,9 @@ describe('knowledge restrict as each platform writes channels', () => {
     const id = await add({});
     const mixed = await t.send(`/llm knowledge restrict ${id} #hr all`, { admin: true });
     expect(mixed.sink.final).toMatch(/`all` stands alone/);
+    const many = Array.from({ length: 51 }, (_, i) => `#c${i}`).join(' ');
+    const tooMany = await t.send(`/llm knowledge restrict ${id} ${many}`, { admin: true });
+    expect(tooMany.sink.final).toBe('A document can be limited to at most 50 channels; that was 51.');
     const member = await t.send(`/llm knowledge restrict ${id} #hr`, { admin: false });
     expect(member.result.code).toBe('admin_only');
     const list = await t.send('/llm knowledge list', { admin: true });
