@@ -7,7 +7,7 @@
  *     <- adapters/<platform> (platform I/O; never each other)
  * and nothing in src/ or adapters/ reaches into test/.
  */
-const infra = '^src/(tenancy|memory|personas|channels|usage|audit|delivery|limits|llm|retrieval|db|security|http|admin)/';
+const infra = '^src/(tenancy|memory|personas|channels|usage|audit|delivery|limits|llm|retrieval|db|security|http|admin|governance)/';
 
 module.exports = {
   forbidden: [

@@ -20,6 +20,7 @@ import { PostgresJobStore } from './delivery/job-store.js';
 import { TokenSealer } from './security/sealing.js';
 import { AnswerControlsService } from './core/answer-controls.js';
 import type { AnswerControls } from './ports/controls.js';
+import { RetentionSweep } from './governance/retention-sweep.js';
 
 export interface Core extends Services {
   admission: Admission;
@@ -29,6 +30,8 @@ export interface Core extends Services {
   /** The buttons on answers (stop, feedback): adapters hand clicks over here. */
   controls: AnswerControls;
   http: HttpServer;
+  /** Deletes what outlived its retention; main.ts starts it (tests run it on demand). */
+  retention: RetentionSweep;
 }
 
 export interface CreateCoreOptions extends ServiceOptions {
@@ -156,6 +159,8 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     metricsToken: config.METRICS_TOKEN,
   });
 
+  const retention = new RetentionSweep({ db: database.db, tenants, logger, metrics });
+
   return {
     ...services,
     admission,
@@ -163,8 +168,10 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
     jobs,
     controls,
     http,
+    retention,
     async close() {
       await http.close();
+      await retention.stop();
       // Whatever still runs hands its lease back (resumed by another instance or the next start).
       await jobs.drain(0);
       await admission.close();

@@ -82,6 +82,8 @@ async function start(config: Config, logger: Logger): Promise<void> {
     const port = await listen(core, config.PORT);
     // Interrupted answers (this instance's before a restart, or a dead instance's) are resumed.
     core.jobs.start();
+    // Conversations, finished questions, usage and audit rows past their retention are deleted in the background.
+    core.retention.start();
     logger.info({ port, publicUrl: config.PUBLIC_URL, defaultPlan: config.DEFAULT_PLAN }, `listening on :${port} (/healthz, /readyz, /metrics)`);
   } catch (err) {
     await closeAll();

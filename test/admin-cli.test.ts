@@ -119,7 +119,7 @@ describe('admin CLI process', () => {
       ]);
       const list = await cli('knowledge', 'list', 'slack', 'TCLI0001');
       expect(list.code).toBe(0);
-      expect(list.stdout).toMatch(/^[0-9a-f-]{36}\s+desks\.md\s+1\s+\d+ bytes\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/m);
+      expect(list.stdout).toMatch(/^[0-9a-f-]{36}\s+desks\.md\s+1\s+\d+ bytes\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+\(all\)$/m);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

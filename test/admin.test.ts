@@ -25,7 +25,7 @@ import {
 import { AdminInputError, parseLimitAssignments } from '../src/admin/inputs.js';
 import { runAdmin, type AdminIo } from '../src/admin/run.js';
 import { ingestForTenant } from '../src/admin/knowledge.js';
-import { answerJobs, channelSettings, installations, messages, personas } from '../src/db/schema.js';
+import { answerJobs, channelSettings, installations, installationUsers, messages, personas } from '../src/db/schema.js';
 import { PostgresAnswerBook } from '../src/answers/answer-book.js';
 import { effectiveLimits, plans } from '../src/limits/plans.js';
 import { TenantRegistry } from '../src/tenancy/registry.js';
@@ -36,6 +36,9 @@ import { startFakeQdrant, type FakeQdrant } from './fakes/qdrant.js';
 import type { Tenant } from '../src/ports/tenancy.js';
 import { AuditLog } from '../src/audit/audit-log.js';
 import type { KnowledgeBase } from '../src/ports/knowledge.js';
+
+/** Questions asked in a channel that no document is restricted away from. */
+const inGeneral = { channelId: 'general', direct: false };
 
 const A = { platform: 'slack' as const, externalId: 'TALPHA' };
 const B = { platform: 'discord' as const, externalId: '9000000001' };
@@ -87,11 +90,22 @@ describe('admin commands', () => {
         keyId: 'k1',
         ciphertext: 'sealed',
       });
+      await db.insert(installationUsers).values({ tenantId: tenant.tenantId, installationKey: `key-${tenant.tenantId}`, userId: 'U2', keyId: 'k1', ciphertext: 'sealed' });
+      await db.insert(answerJobs).values({
+        tenantId: tenant.tenantId,
+        platform: tenant.platform,
+        tenantExternalId: tenant.externalId,
+        eventId: `ev-${tenant.tenantId}`,
+        channelId: 'C1',
+        userId: 'U1',
+        text: 'a question',
+        delivery: {},
+      });
       await new AuditLog(db).record(tenant, 'U1', 'channel.mode', { mode: 'all' });
       // An answer given through a job, and a vote on it.
       const [job] = await db
         .insert(answerJobs)
-        .values({ tenantId: tenant.tenantId, platform: tenant.platform, tenantExternalId: tenant.externalId, eventId: `ev-${tenant.tenantId}`, channelId: 'C1', userId: 'U1', delivery: {}, state: 'answered' })
+        .values({ tenantId: tenant.tenantId, platform: tenant.platform, tenantExternalId: tenant.externalId, eventId: `answered-${tenant.tenantId}`, channelId: 'C1', userId: 'U1', delivery: {}, state: 'answered' })
         .returning({ id: answerJobs.id });
       const [question] = await db.insert(messages).values({ tenantId: tenant.tenantId, channelId: 'C1', role: 'user', userId: 'U1', content: `question of ${tenant.name}` }).returning({ id: messages.id });
       const book = new PostgresAnswerBook(db);
@@ -237,9 +251,9 @@ describe('admin commands', () => {
     const io = captureIo();
     expect(await runAdmin(['knowledge', 'list', 'discord', B.externalId], { env: {}, io, deps })).toBe(0);
     const lines = io.stdout.join('\n').split('\n');
-    expect(lines[0]).toMatch(/^ID\s+TITLE\s+PASSAGES\s+SIZE\s+ADDED$/);
+    expect(lines[0]).toMatch(/^ID\s+TITLE\s+PASSAGES\s+SIZE\s+ADDED\s+CHANNELS$/);
     const travel = (await knowledge.list(tenantB)).find((d) => d.title === 'travel.md')!;
-    const row = new RegExp(`^${travel.id}\\s+travel\\.md\\s+${travel.chunkCount}\\s+${travel.bytes} bytes\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}$`);
+    const row = new RegExp(`^${travel.id}\\s+travel\\.md\\s+${travel.chunkCount}\\s+${travel.bytes} bytes\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\s+\\(all\\)$`);
     expect(lines.some((l) => row.test(l))).toBe(true);
     expect(lines.some((l) => l.includes('Handbook'))).toBe(true);
 
@@ -338,7 +352,7 @@ describe('admin commands', () => {
 
     expect(await countTenantRows(t.database.db, tenantB.tenantId)).toEqual(beforeB);
     expect(vectorsOf(qdrant, tenantB.tenantId)).toBe(vectorsB);
-    expect((await knowledge.retrieve(tenantB, 'holidays expenses handbook')).length).toBeGreaterThan(0);
+    expect((await knowledge.retrieve(tenantB, 'holidays expenses handbook', inGeneral)).length).toBeGreaterThan(0);
   });
 
   it('keeps the tenant when its vectors cannot be deleted, and says so', async () => {

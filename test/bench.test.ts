@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { benchEngine } from './bench/engine.js';
 import { engineFigures, formatTable, ingestFigures } from './bench/report.js';
 import { benchIngest } from './bench/ingest.js';
+import { benchExport } from './bench/export.js';
 import { integrateSteps, jainIndex, percentile } from './bench/stats.js';
 
 describe('bench statistics', () => {
@@ -86,5 +87,17 @@ describe('ingest bench (tiny)', () => {
     expect(r.ackMs.p99).toBeGreaterThanOrEqual(r.ackMs.p50);
     const figures = ingestFigures(r);
     expect(formatTable('ingest', figures)).toContain('ack p99');
+  });
+});
+
+describe('export bench (tiny)', () => {
+  it('exports every message of the large tenant and none of the small one', { timeout: 120_000 }, async () => {
+    const r = (await benchExport({ messages: 3000, otherMessages: 700, log: () => undefined })) as Record<string, any>;
+    // The tenant row, its messages; the small tenant's export is its own.
+    expect(r.records).toBe(3001);
+    expect(r.smallTenant.records).toBe(701);
+    expect(r.megabytesWritten).toBeGreaterThan(r.smallTenant.megabytesWritten);
+    // At this size the planner may sort instead of walking the index; the full bench reports its plan.
+    expect(r.pagePlan).toMatch(/^Limit/);
   });
 });

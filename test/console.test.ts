@@ -100,6 +100,24 @@ describe('console adapter', () => {
     expect(otherPrompt).not.toContain('opens at nine');
   });
 
+  it('adds a file for this channel only with --here, before or after --file, and other channels never see it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'console-data-'));
+    const env = { DATABASE_URL: '', TEST_DATABASE_URL: '', DATA_DIR: dataDir, OLLAMA_HOST: fake.url, LOG_LEVEL: 'error' };
+    const files = await mkdtemp(join(tmpdir(), 'console-files-'));
+    await writeFile(join(files, 'pay.md'), '# Pay\nSalaries are paid on the 25th, code word TEAL-PAY.');
+    await writeFile(join(files, 'bonus.md'), '# Bonus\nBonuses are paid in March, code word AMBER-BONUS.');
+    const lines = [`/llm knowledge add --here --file ${join(files, 'pay.md')}`, `/llm knowledge add --file ${join(files, 'bonus.md')} --here Bonus`, '/llm knowledge list'];
+    const hr = await chat(['--workspace', 'scoped', '--channel', 'hr', '--admin'], `${lines.join('\n')}\n`, env);
+    expect(hr.code).toBe(0);
+    expect(hr.out).toMatch(/Added \*\*pay\.md\*\*.*only in #hr/);
+    expect(hr.out).toMatch(/Added \*\*Bonus\*\*.*only in #hr/);
+    const dev = await chat(['--workspace', 'scoped', '--channel', 'dev'], 'when are salaries and bonuses paid?\n', env);
+    expect(dev.code).toBe(0);
+    const prompt = fake.chatRequests().at(-1)!.body.messages.map((m: any) => m.content).join('\n');
+    expect(prompt).toContain('when are salaries and bonuses paid?');
+    expect(prompt).not.toMatch(/TEAL-PAY|AMBER-BONUS/);
+  });
+
   it.for(['/quit', '/exit'])('ends at %s: the lines after it never reach the model', async (word, ctx) => {
     if (!db.url) ctx.skip(); // another process needs a server database
     const r = await chat(['--workspace', 'quit-co', '--channel', 'desk'], `first question\n${word}\nnever asked\n`, {

@@ -14,6 +14,9 @@ import { createVectorTestDatabase, type TestDatabase } from './helpers/db.js';
 import type { KnowledgeLimits } from '../src/ports/knowledge.js';
 import type { TenantScope } from '../src/ports/tenancy.js';
 
+/** Questions asked in a channel that no document is restricted away from. */
+const inGeneral = { channelId: 'general', direct: false };
+
 const limits: KnowledgeLimits = { maxDocuments: 10, maxChunks: 100, maxFileBytes: 100_000 };
 const baseConfig = {
   QDRANT_URL: undefined as string | undefined,
@@ -67,10 +70,10 @@ describe('createKnowledgeBase with QDRANT_URL', () => {
     const b = await newTenant();
     const docA = await kb.add(a, { title: 'Parking', text: 'Staff park on level two of the garage after nine.', addedBy: 'U' }, limits);
     await kb.add(b, { title: 'Parking', text: 'Visitors park on level five of the garage before noon.', addedBy: 'U' }, limits);
-    const [hit] = await kb.retrieve(a, 'where do staff park in the garage');
+    const [hit] = await kb.retrieve(a, 'where do staff park in the garage', inGeneral);
     expect(hit).toMatchObject({ documentId: docA.document.id, title: 'Parking' });
     expect(hit!.text).toContain('level two');
-    for (const p of await kb.retrieve(b, 'where do staff park in the garage')) expect(p.text).toContain('level five');
+    for (const p of await kb.retrieve(b, 'where do staff park in the garage', inGeneral)) expect(p.text).toContain('level five');
 
     expect(await kb.remove(a, docA.document.id)).toBe(true);
     const count = (tenantId: string) => [...qdrant.collections.get('tenant_knowledge')!.points.values()].filter((p) => p.payload.tenant_id === tenantId).length;
@@ -102,7 +105,7 @@ describe('createKnowledgeBase without QDRANT_URL', () => {
     expect(setup.store?.dimension).toBe(96);
     const scope = await newTenant();
     await setup.knowledge!.add(scope, { title: 'Lunch', text: 'Lunch is served at half past twelve in the atrium.', addedBy: 'U' }, limits);
-    expect((await setup.knowledge!.retrieve(scope, 'when is lunch served'))[0]?.title).toBe('Lunch');
+    expect((await setup.knowledge!.retrieve(scope, 'when is lunch served', inGeneral))[0]?.title).toBe('Lunch');
     await expect(
       createKnowledgeBase({ config: { ...baseConfig, OLLAMA_EMBED_MODEL: 'mxbai-embed-large' }, database, backend }),
     ).rejects.toThrow(/table knowledge_chunks holds vectors of dimension 96, but the embedding model gives 48/);

@@ -18,6 +18,9 @@ import { BotError } from '../src/ports/errors.js';
 import type { KnowledgeLimits } from '../src/ports/knowledge.js';
 import type { TenantScope } from '../src/ports/tenancy.js';
 
+/** Questions asked in a channel that no document is restricted away from. */
+const inGeneral = { channelId: 'general', direct: false };
+
 const MODEL = 'nomic-embed-text';
 const limits: KnowledgeLimits = { maxDocuments: 10, maxChunks: 200, maxFileBytes: 64 * 1024 };
 
@@ -78,11 +81,11 @@ describe('TenantKnowledgeBase', () => {
     expect(await store.forTenant(scope).count()).toBe(document.chunkCount);
     expect((await kb.list(scope)).map((d) => d.id)).toEqual([document.id]);
 
-    const passages = await kb.retrieve(scope, 'how many weeks of parental leave at full pay?');
+    const passages = await kb.retrieve(scope, 'how many weeks of parental leave at full pay?', inGeneral);
     expect(passages.length).toBeGreaterThan(0);
     expect(passages[0]).toMatchObject({ documentId: document.id, title: 'Handbook' });
     expect(passages[0]!.text).toContain('Parental leave is sixteen weeks');
-    expect(await kb.retrieve(scope, 'zebra quantum xylophone')).toEqual([]);
+    expect(await kb.retrieve(scope, 'zebra quantum xylophone', inGeneral)).toEqual([]);
   });
 
   it('embeds in batches of the configured size', async () => {
@@ -105,9 +108,9 @@ describe('TenantKnowledgeBase', () => {
     expect(second.document.id).not.toBe(first.document.id);
     expect((await kb.list(scope)).map((d) => d.title)).toEqual(['Menu']);
     expect(await store.forTenant(scope).count()).toBe(second.document.chunkCount);
-    const passages = await kb.retrieve(scope, 'what soup does the canteen serve on Mondays');
+    const passages = await kb.retrieve(scope, 'what soup does the canteen serve on Mondays', inGeneral);
     expect(passages.map((p) => p.documentId)).toEqual([second.document.id]);
-    expect(await kb.retrieve(scope, 'how many weeks of parental leave')).toEqual([]);
+    expect(await kb.retrieve(scope, 'how many weeks of parental leave', inGeneral)).toEqual([]);
   });
 
   it('refuses over the limits with a clear message, before any embedding', async () => {
@@ -137,7 +140,7 @@ describe('TenantKnowledgeBase', () => {
   it('a tenant without documents is answered without an embedding call', async () => {
     const scope = await newTenant();
     const before = embedCalls();
-    expect(await kb.retrieve(scope, 'anything at all')).toEqual([]);
+    expect(await kb.retrieve(scope, 'anything at all', inGeneral)).toEqual([]);
     expect(embedCalls()).toBe(before);
   });
 
@@ -146,7 +149,7 @@ describe('TenantKnowledgeBase', () => {
     const b = await newTenant();
     const { document } = await kb.add(a, { title: 'Secret', text: policy, addedBy: 'U' }, limits);
     expect(await kb.remove(b, document.id)).toBe(false);
-    expect(await kb.retrieve(b, 'parental leave weeks')).toEqual([]);
+    expect(await kb.retrieve(b, 'parental leave weeks', inGeneral)).toEqual([]);
     expect(await kb.remove(a, 'not-an-id')).toBe(false);
     expect(await kb.remove(a, document.id.slice(0, 8))).toBe(true); // a short id, as lists show
     expect(await kb.list(a)).toEqual([]);
@@ -164,7 +167,7 @@ describe('TenantKnowledgeBase', () => {
     expect(await kb.list(a)).toEqual([]);
     expect(await store.forTenant(a).count()).toBe(0);
     expect(await store.forTenant(b).count()).toBe(kept.document.chunkCount);
-    expect((await kb.retrieve(b, 'parental leave weeks'))[0]?.documentId).toBe(kept.document.id);
+    expect((await kb.retrieve(b, 'parental leave weeks', inGeneral))[0]?.documentId).toBe(kept.document.id);
   });
 
   it('purge still deletes the vectors while the embedding backend is down', async () => {
@@ -189,7 +192,7 @@ describe('TenantKnowledgeBase', () => {
       await kb.add(s, { title: 'Wifi', text: `The office wifi password is secret${i}word and the network is called office.`, addedBy: 'U' }, limits);
     }
     for (const [i, s] of scopes.entries()) {
-      const passages = await kb.retrieve(s, 'what is the office wifi password');
+      const passages = await kb.retrieve(s, 'what is the office wifi password', inGeneral);
       expect(passages.length).toBeGreaterThan(0);
       for (const p of passages) expect(p.text).toContain(`secret${i}word`);
     }
@@ -204,7 +207,7 @@ describe('TenantKnowledgeBase', () => {
       limits,
     );
     expect(document).toMatchObject({ title: 'onboarding.md', source: 'onboarding.md' });
-    const [p] = await kb.retrieve(scope, 'what do new starters get on day one');
+    const [p] = await kb.retrieve(scope, 'what do new starters get on day one', inGeneral);
     expect(p?.text).toContain('New starters get a laptop and a badge on day one.');
     expect(p?.text).not.toContain('https://');
   });
@@ -232,7 +235,7 @@ describe('ingestFiles', () => {
         '4/4 added sub/b.md',
       ]);
       expect((await kb.list(scope)).map((d) => d.title).sort()).toEqual(['a.txt', 'c.html', 'sub/b.md']);
-      const [cat] = await kb.retrieve(scope, 'what do cats chase');
+      const [cat] = await kb.retrieve(scope, 'what do cats chase', inGeneral);
       expect(cat?.title).toBe('c.html');
       expect(cat?.text).not.toContain('evil');
       const again = await ingestFiles({ kb, scope, path: dir, limits });

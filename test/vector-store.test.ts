@@ -1,160 +1,25 @@
 /**
- * One contract for every VectorStore, run against PgVectorStore (for real, on Postgres with
- * pgvector or on PGlite) and QdrantStore (through the real client against the fake Qdrant).
+ * The VectorStore contract (test/contracts/vector-store.ts) run against PgVectorStore (for real,
+ * on Postgres with pgvector or on PGlite) and QdrantStore (through the real client against the
+ * fake Qdrant), and what each store sends or keeps that the contract cannot see: Qdrant's
+ * filters and indexes on the wire, and stores made before channel scopes existed.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/db/client.js';
-import { migrate } from '../src/db/migrate.js';
-import { PgVectorStore } from '../src/retrieval/pg-vector-store.js';
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PgVectorStore, vectorLiteral } from '../src/retrieval/pg-vector-store.js';
 import { QdrantStore } from '../src/retrieval/qdrant-store.js';
-import { DimensionMismatchError, type ChunkVector, type VectorStore } from '../src/retrieval/vector-store.js';
+import { DIM, vectorStoreContract } from './contracts/vector-store.js';
 import { fakeEmbedding } from './fakes/ollama-embedding.js';
 import { startFakeQdrant, type FakeQdrant } from './fakes/qdrant.js';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-
-const DIM = 64;
-
-interface Harness {
-  /** A new store instance over the same collection/table (as a second process would open). */
-  open(): VectorStore;
-  close(): Promise<void>;
-}
-
-const scope = () => ({ tenantId: randomUUID() });
-const chunk = (documentId: string, chunkNo: number, title: string, text: string): ChunkVector => ({
-  documentId,
-  chunkNo,
-  title,
-  text,
-  vector: fakeEmbedding(text, DIM),
-});
-
-export function vectorStoreContract(name: string, makeHarness: () => Promise<Harness>): void {
-  describe(`VectorStore contract: ${name}`, () => {
-    let harness: Harness;
-    let store: VectorStore;
-
-    beforeAll(async () => {
-      harness = await makeHarness();
-      store = harness.open();
-      await store.init(DIM);
-    });
-    afterAll(async () => {
-      await harness?.close();
-    });
-
-    it('init is idempotent and a second instance with another dimension is refused', async () => {
-      const again = harness.open();
-      await again.init(DIM);
-      expect(again.dimension).toBe(DIM);
-      const other = harness.open();
-      const err = await other.init(DIM * 2).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(DimensionMismatchError);
-      expect((err as Error).message).toMatch(new RegExp(`dimension ${DIM}.*gives ${DIM * 2}`));
-    });
-
-    it('finds the closest chunk first, honours limit and score threshold', async () => {
-      const t = store.forTenant(scope());
-      const doc = randomUUID();
-      await t.upsert([
-        chunk(doc, 0, 'Pets', 'cats purr and sleep in the warm sun all afternoon'),
-        chunk(doc, 1, 'Pets', 'dogs bark at the postman every single morning'),
-        chunk(doc, 2, 'Space', 'rockets launch satellites into low earth orbit'),
-      ]);
-      const q = fakeEmbedding('why do dogs bark at the postman', DIM);
-      const hits = await t.search(q, { limit: 3, minScore: -1 });
-      expect(hits).toHaveLength(3);
-      expect(hits[0]).toMatchObject({ documentId: doc, chunkNo: 1, title: 'Pets', text: 'dogs bark at the postman every single morning' });
-      for (let i = 1; i < hits.length; i++) expect(hits[i - 1]!.score).toBeGreaterThanOrEqual(hits[i]!.score);
-      expect(await t.search(q, { limit: 1, minScore: -1 })).toHaveLength(1);
-      const strict = await t.search(q, { limit: 3, minScore: 0.6 });
-      expect(strict.map((h) => h.chunkNo)).toEqual([1]);
-      const same = await t.search(fakeEmbedding('rockets launch satellites into low earth orbit', DIM), { limit: 1, minScore: 0.99 });
-      expect(same[0]?.chunkNo).toBe(2);
-      expect(same[0]!.score).toBeCloseTo(1, 4);
-    });
-
-    it('upserting the same chunk replaces it', async () => {
-      const t = store.forTenant(scope());
-      const doc = randomUUID();
-      await t.upsert([chunk(doc, 0, 'Old', 'first version of the text')]);
-      await t.upsert([chunk(doc, 0, 'New', 'second version entirely different words')]);
-      expect(await t.count()).toBe(1);
-      const [hit] = await t.search(fakeEmbedding('second version entirely different words', DIM), { limit: 5, minScore: -1 });
-      expect(hit).toMatchObject({ title: 'New', text: 'second version entirely different words' });
-    });
-
-    it('rejects vectors of the wrong dimension', async () => {
-      const t = store.forTenant(scope());
-      await expect(t.upsert([{ ...chunk(randomUUID(), 0, 'x', 'x'), vector: [1, 2, 3] }])).rejects.toThrow(/dimension/);
-      await expect(t.search([1, 2, 3], { limit: 1, minScore: 0 })).rejects.toThrow(/dimension/);
-    });
-
-    it('deleteDocument removes that document only, and only for its tenant', async () => {
-      const a = store.forTenant(scope());
-      const b = store.forTenant(scope());
-      const shared = randomUUID(); // adversarial: the same document id under two tenants
-      const other = randomUUID();
-      await a.upsert([chunk(shared, 0, 'T', 'alpha one'), chunk(shared, 1, 'T', 'alpha two'), chunk(other, 0, 'U', 'alpha three')]);
-      await b.upsert([chunk(shared, 0, 'T', 'alpha one')]);
-      await a.deleteDocument(shared);
-      expect(await a.count()).toBe(1);
-      expect(await b.count()).toBe(1);
-      const left = await a.search(fakeEmbedding('alpha one', DIM), { limit: 10, minScore: -1 });
-      expect(left.map((h) => h.documentId)).toEqual([other]);
-    });
-
-    it('deleteAll purges one tenant and leaves the others', async () => {
-      const a = store.forTenant(scope());
-      const b = store.forTenant(scope());
-      await a.upsert([chunk(randomUUID(), 0, 'T', 'purge me please'), chunk(randomUUID(), 0, 'T', 'and me too')]);
-      await b.upsert([chunk(randomUUID(), 0, 'T', 'purge me please')]);
-      await a.deleteAll();
-      expect(await a.count()).toBe(0);
-      expect(await a.search(fakeEmbedding('purge me please', DIM), { limit: 10, minScore: -1 })).toEqual([]);
-      expect(await b.count()).toBe(1);
-    });
-
-    it('20 tenants with the same titles and near-identical texts each see only their own passages', async () => {
-      const tenants = Array.from({ length: 20 }, (_, i) => ({ i, scope: scope(), doc: randomUUID() }));
-      // Near-identical: same title, same sentences, one tenant-specific code word each.
-      const text = (i: number, n: number) => `the holiday policy allows ${20 + n} days off per year code${i} for staff in section ${n}`;
-      for (const t of tenants) {
-        await store.forTenant(t.scope).upsert([0, 1, 2].map((n) => chunk(t.doc, n, 'Holiday policy', text(t.i, n))));
-      }
-      for (const t of tenants) {
-        const view = store.forTenant(t.scope);
-        // Ask with another tenant's code word too: closeness must never cross the boundary.
-        const q = fakeEmbedding(`holiday policy days off code${(t.i + 1) % 20}`, DIM);
-        const hits = await view.search(q, { limit: 10, minScore: -1 });
-        expect(hits).toHaveLength(3);
-        for (const h of hits) {
-          expect(h.documentId).toBe(t.doc);
-          expect(h.text).toContain(`code${t.i} `);
-        }
-        expect(await view.count()).toBe(3);
-      }
-    });
-  });
-}
+import { createVectorTestDatabase, type TestDatabase } from './helpers/db.js';
 
 // --- PgVectorStore, for real --------------------------------------------------------------
 
 let pgDb: TestDatabase | undefined;
 
-/** Real Postgres when it has pgvector, else an in-memory PGlite (which ships it). */
-async function vectorDatabase(): Promise<TestDatabase> {
-  const t = await createTestDatabase();
-  if (await t.database.hasVector()) return t;
-  await t.drop();
-  const database = await openDatabase({ dataDir: 'memory://' });
-  await migrate(database);
-  return { database, drop: () => database.close() };
-}
-
 vectorStoreContract('PgVectorStore', async () => {
-  pgDb = await vectorDatabase();
+  pgDb = await createVectorTestDatabase();
   const db = pgDb.database.db;
   return { open: () => new PgVectorStore({ db, table: 'contract_chunks' }), close: () => pgDb!.drop() };
 });
@@ -175,22 +40,92 @@ describe('QdrantStore on the wire', () => {
     expect(create?.body).toMatchObject({ vectors: { size: DIM, distance: 'Cosine' }, hnsw_config: { payload_m: 16, m: 0 } });
     const creates = fakeQdrant!.requests.filter((r) => r.method === 'PUT' && r.path === '/collections/contract');
     expect(creates).toHaveLength(1); // later init() calls found it and did not recreate it
-    const index = fakeQdrant!.requests.filter((r) => r.path === '/collections/contract/index');
-    expect(index).toHaveLength(1);
-    expect(index[0]!.body).toEqual({ field_name: 'tenant_id', field_schema: { type: 'keyword', is_tenant: true } });
+    const index = fakeQdrant!.requests.filter((r) => r.path === '/collections/contract/index').map((r) => r.body);
+    // Once each: later init() calls found them.
+    expect(index).toEqual([
+      { field_name: 'tenant_id', field_schema: { type: 'keyword', is_tenant: true } },
+      { field_name: 'channels', field_schema: 'keyword' },
+    ]);
   });
 
-  it('every search, count and delete the contract made carried the tenant must filter', () => {
-    const scoped = fakeQdrant!.requests.filter((r) => /\/points\/(query|search|count|delete)$/.test(r.path));
-    expect(scoped.length).toBeGreaterThan(40);
-    for (const r of scoped) {
+  it('every search, count, scroll, payload change and delete the contract made carried the tenant must filter', () => {
+    const scoped = fakeQdrant!.requests.filter((r) => /\/points\/(query|search|count|delete|scroll|payload)$/.test(r.path));
+    // The start-up backfill (points without channels) is the one payload change across tenants.
+    const backfill = (r: { body: any }) => r.body?.filter?.must?.[0]?.is_empty?.key === 'channels';
+    expect(scoped.filter((r) => !backfill(r)).length).toBeGreaterThan(40);
+    for (const r of scoped.filter((x) => !backfill(x))) {
       const must = r.body?.filter?.must as { key: string; match: { value: unknown } }[] | undefined;
-      expect(r.body.points, `${r.path} deletes by id`).toBeUndefined();
+      expect(r.body.points, `${r.path} works by id`).toBeUndefined();
       expect(must?.[0]?.key, r.path).toBe('tenant_id');
       expect(typeof must?.[0]?.match.value).toBe('string');
     }
     for (const r of fakeQdrant!.requests.filter((x) => x.path.endsWith('/points') && x.method === 'PUT')) {
-      for (const p of r.body.points) expect(typeof p.payload.tenant_id).toBe('string');
+      for (const p of r.body.points) {
+        expect(typeof p.payload.tenant_id).toBe('string');
+        expect(p.payload.channels.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('every search also carried the channels it may see, in the same filter, on an indexed field', () => {
+    const searches = fakeQdrant!.requests.filter((r) => /\/points\/(query|search)$/.test(r.path));
+    for (const r of searches) {
+      const must = r.body.filter.must as { key: string; match: { any?: string[] } }[];
+      const channels = must.find((c) => c.key === 'channels');
+      expect(channels?.match.any?.[0], JSON.stringify(r.body.filter)).toBe('*');
+    }
+  });
+});
+
+describe('QdrantStore on a collection made before channel scopes', () => {
+  let qdrant: FakeQdrant;
+  afterAll(async () => {
+    await qdrant?.close();
+  });
+
+  it('makes points stored without channels workspace-wide when a store starts', async () => {
+    qdrant = await startFakeQdrant();
+    await new QdrantStore({ url: qdrant.url, collection: 'old' }).init(DIM);
+    const tenantId = randomUUID();
+    const collection = qdrant.collections.get('old')!;
+    const documentId = randomUUID();
+    const id = randomUUID();
+    // As an older version wrote it: no channels in the payload.
+    collection.points.set(id, {
+      id,
+      vector: fakeEmbedding('an old handbook page', DIM),
+      payload: { tenant_id: tenantId, document_id: documentId, chunk_no: 0, title: 'Old', text: 'an old handbook page' },
+    });
+    const fresh = new QdrantStore({ url: qdrant.url, collection: 'old' });
+    await fresh.init(DIM);
+    const hits = await fresh.forTenant({ tenantId }).search(fakeEmbedding('an old handbook page', DIM), { limit: 3, minScore: -1, channel: 'C-any' });
+    expect(hits.map((h) => h.documentId)).toEqual([documentId]);
+    expect(collection.points.get(id)!.payload.channels).toEqual(['*']);
+  });
+});
+
+describe('PgVectorStore on a table made before channel scopes', () => {
+  let t: TestDatabase;
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('adds the channels column at start, and its old chunks are workspace-wide', async () => {
+    t = await createVectorTestDatabase();
+    const db = t.database.db;
+    await db.execute(sql`create extension if not exists vector`);
+    await db.execute(sql`create table old_chunks (tenant_id uuid not null, document_id uuid not null, chunk_no integer not null,
+      title text not null, text text not null, embedding vector(${sql.raw(String(DIM))}) not null, primary key (tenant_id, document_id, chunk_no))`);
+    const tenantId = randomUUID();
+    const documentId = randomUUID();
+    const v = vectorLiteral(fakeEmbedding('parking is on level two', DIM));
+    await db.execute(sql`insert into old_chunks values (${tenantId}::uuid, ${documentId}::uuid, 0, 'Parking', 'parking is on level two', ${v}::vector)`);
+    const store = new PgVectorStore({ db, table: 'old_chunks' });
+    await store.init(DIM);
+    const q = fakeEmbedding('where is parking', DIM);
+    for (const channel of ['C-any', null]) {
+      const hits = await store.forTenant({ tenantId }).search(q, { limit: 3, minScore: -1, channel });
+      expect(hits.map((h) => h.documentId)).toEqual([documentId]);
     }
   });
 });

@@ -70,9 +70,10 @@ export class ConsoleSession {
     const sink = onceWritten(new ConsoleReplySink(this.out, { stream: this.stream }), () => (current.written = true));
     let attachments: InboundFile[] | undefined;
     let body = text;
-    const file = /^\/llm\s+knowledge\s+add\s+--file\s+(\S+)\s*(.*)$/i.exec(text);
+    // `--here` (this channel only) may come before `--file PATH` too.
+    const file = /^\/llm\s+knowledge\s+add\s+(--here\s+)?--file\s+(\S+)\s*(.*)$/i.exec(text);
     if (file) {
-      const path = file[1]!;
+      const path = file[2]!;
       try {
         const size = (await stat(path)).size;
         attachments = [
@@ -82,7 +83,7 @@ export class ConsoleSession {
         this.out.write(`[error] cannot read ${path}\n`);
         return;
       }
-      body = `/llm knowledge add ${file[2] ?? ''}`.trim();
+      body = `/llm knowledge add ${file[1] ? '--here ' : ''}${file[3] ?? ''}`.trim();
     }
     const msg: InboundMessage = {
       platform: 'console',

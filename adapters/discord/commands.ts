@@ -18,7 +18,7 @@ const MAX_STRING_OPTION = 6000;
 export interface ArgSpec {
   name: string;
   description: string;
-  type: T.String | T.Integer | T.Number | T.Attachment;
+  type: T.String | T.Integer | T.Number | T.Attachment | T.Boolean;
   required: boolean;
   choices?: readonly string[];
   minValue?: number;
@@ -47,7 +47,7 @@ export interface RegistrationOptions {
   maxQuestionChars?: number;
 }
 
-const typeOf = { word: T.String, text: T.String, choice: T.String, integer: T.Integer, number: T.Number, file: T.Attachment } as const;
+const typeOf = { word: T.String, text: T.String, choice: T.String, integer: T.Integer, number: T.Number, file: T.Attachment, switch: T.Boolean } as const;
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 

@@ -5,7 +5,9 @@
  */
 import { and, asc, count, eq, gte, lte } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { answerFeedback, answerJobs, answers, auditLog, channelSettings, documents, installations, messages, personas, tenants, usage } from '../db/schema.js';
+import { documents, tenants, usage } from '../db/schema.js';
+import { countTenantRows } from '../governance/tenant-tables.js';
+import type { StoredPassage } from '../retrieval/vector-store.js';
 import { limitKeys, plans } from '../limits/plans.js';
 import type { TenantRegistry } from '../tenancy/registry.js';
 import { utcDay, type UsageMeter } from '../usage/meter.js';
@@ -14,7 +16,9 @@ import type { KnowledgeBase } from '../ports/knowledge.js';
 import type { AuditEntry, UsageTotals } from '../ports/stores.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AnswerBook } from '../ports/stores.js';
-import type { TenantLimits, Tenant } from '../ports/tenancy.js';
+import type { TenantLimits, Tenant, TenantScope } from '../ports/tenancy.js';
+
+export { countTenantRows } from '../governance/tenant-tables.js';
 
 /** What an operator command may touch; only purge and ingest need the knowledge base. */
 export interface AdminDeps {
@@ -25,6 +29,8 @@ export interface AdminDeps {
   answers: AnswerBook;
   /** The tenant documents (or why there are none); it reaches Ollama and Qdrant only when used. */
   knowledge?: KnowledgeAccess;
+  /** Reads a document's passages back from the vector store (an export of documents added before their text was kept). */
+  passages?: (scope: TenantScope, documentId: string) => Promise<StoredPassage[]>;
   now?: () => Date;
 }
 
@@ -144,35 +150,10 @@ export async function setEnabled(deps: AdminDeps, ref: TenantRef, enabled: boole
   return { before, after };
 }
 
-/** Tables holding a tenant's rows, all deleted by the tenants row's `on delete cascade`. */
-const tenantTables = {
-  messages,
-  channel_settings: channelSettings,
-  personas,
-  usage,
-  audit_log: auditLog,
-  documents,
-  installations,
-  answer_jobs: answerJobs,
-  answers,
-  answer_feedback: answerFeedback,
-} as const;
-
-export type TenantTable = keyof typeof tenantTables;
-
-export async function countTenantRows(db: Db, tenantId: string): Promise<Record<TenantTable, number>> {
-  const out = {} as Record<TenantTable, number>;
-  for (const [name, table] of Object.entries(tenantTables) as [TenantTable, (typeof tenantTables)[TenantTable]][]) {
-    const [row] = await db.select({ n: count() }).from(table).where(eq(table.tenantId, tenantId));
-    out[name] = Number(row?.n ?? 0);
-  }
-  return out;
-}
-
 export interface PurgeResult {
   tenant: Tenant;
-  /** Rows deleted per table (the tenants row itself included). */
-  deleted: Record<TenantTable | 'tenants', number>;
+  /** Rows deleted per tenant table (src/governance/tenant-tables.ts), the tenants row itself included. */
+  deleted: Record<string, number>;
   /** 'deleted', or why there was nothing to delete in a vector store. */
   vectors: string;
 }
@@ -187,7 +168,7 @@ export async function purgeTenant(deps: AdminDeps, ref: TenantRef, opts: { yes: 
   }
   const tenant = await requireTenant(deps, ref);
   // Counted before knowledge.purge, which already deletes the documents rows.
-  const documentCount = (await countTenantRows(deps.db, tenant.tenantId)).documents;
+  const documentCount = (await countTenantRows(deps.db, tenant.tenantId)).documents ?? 0;
   let vectors = 'none (no knowledge base configured)';
   const access = deps.knowledge;
   if (access?.knowledge) {
@@ -207,7 +188,7 @@ export async function purgeTenant(deps: AdminDeps, ref: TenantRef, opts: { yes: 
   const deleted = await deps.db.transaction(async (tx) => {
     const counts = await countTenantRows(tx as unknown as Db, tenant.tenantId);
     const gone = await tx.delete(tenants).where(eq(tenants.id, tenant.tenantId)).returning({ id: tenants.id });
-    return { ...counts, documents: Math.max(counts.documents, documentCount), tenants: gone.length };
+    return { ...counts, documents: Math.max(counts.documents ?? 0, documentCount), tenants: gone.length };
   });
   deps.tenants.invalidate(ref.platform, ref.externalId);
   return { tenant, deleted, vectors };

@@ -27,6 +27,7 @@ export function adminDeps(services: Services): AdminDeps {
     knowledge: services.knowledge
       ? { knowledge: services.knowledge }
       : { knowledge: undefined, reason: services.knowledgeUnavailable ?? 'knowledge is not available in this deployment' },
+    ...(services.knowledge ? { passages: services.knowledge.passagesOf.bind(services.knowledge) } : {}),
   };
 }
 

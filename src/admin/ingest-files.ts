@@ -11,6 +11,7 @@ import { supportedExtensions } from '../retrieval/parse.js';
 import { BotError, ErrorCode } from '../ports/errors.js';
 import type { KnowledgeBase, KnowledgeLimits } from '../ports/knowledge.js';
 import type { TenantScope } from '../ports/tenancy.js';
+import { barText, type ProgressStream } from './progress.js';
 import { operatorRefusal, type Refusal, type TenantHoldings } from './refusals.js';
 
 export interface IngestProgress {
@@ -110,10 +111,9 @@ export async function ingestFiles(opts: IngestOptions): Promise<IngestResult> {
  * A progress reporter for a terminal: one redrawn bar on a TTY, one line per file otherwise
  * (logs, CI). Refusals are always printed on their own line so they are not overwritten.
  */
-export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean }, width = 30): (p: IngestProgress) => void {
+export function progressBar(stream: ProgressStream, width = 30): (p: IngestProgress) => void {
   return (p) => {
-    const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}`;
+    const bar = barText(p.done, p.total, width);
     const note = p.status === 'failed' ? `skipped ${p.file}: ${p.error}` : `${p.status} ${p.file} (${p.chunks ?? 0} chunks)`;
     if (stream.isTTY) {
       if (p.status === 'failed') stream.write(`\r\x1b[2K${note}\n`);

@@ -2,7 +2,7 @@
  * Validation of what the operator types. Every refusal is an AdminInputError whose message is
  * one line saying what was wrong and what is accepted, so the CLI can print it as-is.
  */
-import { limitKeys, limitOverridesSchema, plans } from '../limits/plans.js';
+import { limitKeys, limitMinimums, limitOverridesSchema, plans } from '../limits/plans.js';
 import type { Platform, TenantLimits } from '../ports/tenancy.js';
 
 export class AdminInputError extends Error {
@@ -61,7 +61,7 @@ export function parseLimitAssignments(assignments: readonly string[]): Partial<T
     const value = /^\d+$/.test(cleaned) ? Number(cleaned) : Number.NaN;
     const checked = limitOverridesSchema.safeParse({ [key]: value });
     if (!checked.success || Number.isNaN(value)) {
-      throw new AdminInputError(`bad value for ${key}: "${rawValue}"; use a whole number from 0 to 1000000000000`);
+      throw new AdminInputError(`bad value for ${key}: "${rawValue}"; use a whole number from ${limitMinimums[key] ?? 0} to 1000000000000`);
     }
     out[key] = value;
   }

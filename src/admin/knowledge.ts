@@ -3,7 +3,7 @@
  * a folder into them (progress on stderr, audited as the operator). Refusals name the file, why,
  * and the limit, and make the command fail, so a script notices that files were left out.
  */
-import { formatBytes } from '../retrieval/knowledge-base.js';
+import { formatBytes } from '../retrieval/document-input.js';
 import { BotError, vocabularies } from '../ports/errors.js';
 import type { KnowledgeBase, KnowledgeDocument } from '../ports/knowledge.js';
 import type { Tenant } from '../ports/tenancy.js';
@@ -27,8 +27,15 @@ export async function listDocuments(deps: AdminDeps, ref: TenantRef): Promise<Kn
 export function renderDocuments(ref: TenantRef, docs: KnowledgeDocument[]): string {
   if (docs.length === 0) return `No documents for ${refText(ref)}.`;
   return formatTable(
-    ['ID', 'TITLE', { header: 'PASSAGES', right: true }, { header: 'SIZE', right: true }, 'ADDED'],
-    docs.map((d) => [d.id, d.title, d.chunkCount, formatBytes(d.bytes), d.createdAt.toISOString().slice(0, 16).replace('T', ' ')]),
+    ['ID', 'TITLE', { header: 'PASSAGES', right: true }, { header: 'SIZE', right: true }, 'ADDED', 'CHANNELS'],
+    docs.map((d) => [
+      d.id,
+      d.title,
+      d.chunkCount,
+      formatBytes(d.bytes),
+      d.createdAt.toISOString().slice(0, 16).replace('T', ' '),
+      d.channels.length ? d.channels.join(' ') : '(all)',
+    ]),
   );
 }
 

@@ -6,7 +6,7 @@
 import { ErrorCode, type BotError } from '../ports/errors.js';
 import type { KnowledgeLimits } from '../ports/knowledge.js';
 import { supportedExtensions } from '../retrieval/parse.js';
-import { formatBytes } from '../retrieval/knowledge-base.js';
+import { formatBytes } from '../retrieval/document-input.js';
 
 /** The tenant's documents by title, with their passage counts. */
 export type TenantHoldings = Map<string, number>;

@@ -31,6 +31,8 @@ export function tenantJson(t: Tenant) {
     plan: t.plan,
     limitOverrides: t.limitOverrides,
     limits: t.limits,
+    retentionDays: t.retentionDays,
+    chosenRetentionDays: t.chosenRetentionDays,
     createdAt: t.createdAt.toISOString(),
   };
 }
@@ -46,6 +48,7 @@ export function renderTenantDetails(d: TenantDetails): string {
     `  plan:            ${t.plan}`,
     `  installed by:    ${t.installedBy ?? '(unknown)'}`,
     `  default persona: ${t.defaultPersona ?? '(built-in default)'}`,
+    `  retention:       ${t.retentionDays} days (${t.chosenRetentionDays === null ? "the plan's longest" : `an admin chose ${t.chosenRetentionDays}`})`,
     `  created:         ${t.createdAt.toISOString()}`,
     `  documents:       ${n(d.documents)}`,
     '',

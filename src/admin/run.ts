@@ -18,8 +18,10 @@ import {
   usageReport,
   type AdminDeps,
 } from './commands.js';
+import { optionSpec, print, type AdminIo, type CommandSpec, type OptionName, type Values } from './cli-spec.js';
 import { openAdminContext } from './context.js';
 import { feedbackReport, renderFeedback } from './feedback.js';
+import { governanceCommands, governanceHelp } from './governance-cli.js';
 import { AdminInputError, parseDay, parseLimitAssignments, parseTenantRef, tenantRef } from './inputs.js';
 import { ingestForTenant, listDocuments, removeDocument, renderDocuments, renderIngest, renderRemoval } from './knowledge.js';
 import {
@@ -33,7 +35,9 @@ import {
   tenantJson,
 } from './render.js';
 
-export const helpText = `Operator CLI: tenants, plans and limits, usage, knowledge, purge.
+export type { AdminIo } from './cli-spec.js';
+
+export const helpText = `Operator CLI: tenants, plans and limits, usage, knowledge, purge, export, erasure, audit.
 Works on the service's database: DATABASE_URL, or the embedded PGlite under DATA_DIR.
 
 Usage: npm run admin -- <command> [options]
@@ -51,6 +55,7 @@ Usage: npm run admin -- <command> [options]
       A disabled tenant's messages get a short "disabled" notice and nothing else.
   tenants purge <platform> <externalId> --yes
       Delete the tenant, every row it owns and its vectors. Cannot be undone.
+${governanceHelp}
   usage [--tenant platform:externalId] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
       Usage per tenant and UTC day (default: the last 30 days).
   plans [--json]
@@ -72,54 +77,11 @@ Usage: npm run admin -- <command> [options]
   <platform> is slack, discord or console; <externalId> is the Slack team id, the Discord
   guild id or the console workspace name (see "tenants list").
   Limit keys: maxConcurrent, requestsPerMinute, tokensPerDay, maxQueued, maxDocuments,
-  maxChunks, maxFileBytes; values are whole numbers (100_000 is accepted).
+  maxChunks, maxFileBytes, retentionDays (days conversations are kept at most; tenant
+  admins may choose less); values are whole numbers (100_000 is accepted).
   Every change is recorded in the tenant's audit log with actor "operator".
   Exit codes: 0 done, 1 failed (or files were refused), 2 bad input.
 `;
-
-const optionSpec = {
-  help: { type: 'boolean', short: 'h' },
-  json: { type: 'boolean' },
-  set: { type: 'string', multiple: true },
-  unset: { type: 'string', multiple: true },
-  clear: { type: 'boolean' },
-  yes: { type: 'boolean', short: 'y' },
-  tenant: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-} as const;
-
-type OptionName = keyof typeof optionSpec;
-type Values = {
-  json?: boolean;
-  set?: string[];
-  unset?: string[];
-  clear?: boolean;
-  yes?: boolean;
-  tenant?: string;
-  from?: string;
-  to?: string;
-};
-
-export interface AdminIo {
-  out(text: string): void;
-  err(text: string): void;
-  /** Where a progress bar may draw (stderr). */
-  progress: NodeJS.WritableStream & { isTTY?: boolean };
-}
-
-interface CommandSpec {
-  /** e.g. ['tenants', 'plan'] */
-  name: string[];
-  args: string[];
-  options: OptionName[];
-  needsDeps: boolean;
-  /** Resolves with the exit code when it is not 0 (a partial failure). */
-  run(c: { deps: AdminDeps; args: string[]; v: Values; io: AdminIo }): Promise<number | void>;
-}
-
-const print = (io: AdminIo, v: Values, data: unknown, text: () => string) =>
-  io.out(v.json ? JSON.stringify(data, null, 2) : text());
 
 const limitChange = (v: Values) => ({ set: parseLimitAssignments(v.set ?? []), unset: v.unset ?? [], clear: v.clear ?? false });
 
@@ -249,6 +211,7 @@ const commands: CommandSpec[] = [
       return result.failed.length > 0 ? 1 : 0;
     },
   },
+  ...governanceCommands,
 ];
 
 function findCommand(positionals: string[]): CommandSpec {

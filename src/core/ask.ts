@@ -12,7 +12,7 @@ import type { AnswerBook, ChannelSettings, ConversationKey, ConversationStore, P
 import { BusyError, type Admission } from '../ports/admission.js';
 import { LlmError, type LlmBackend } from '../ports/llm.js';
 import type { InboundMessage } from '../ports/messages.js';
-import type { KnowledgeBase, Passage } from '../ports/knowledge.js';
+import type { AskedIn, KnowledgeBase, Passage } from '../ports/knowledge.js';
 import { AnswerStopped, type AnswerProgress, type HandleOutcome } from '../ports/engine.js';
 import { interruptionOf } from './interruption.js';
 import { AnswerRecords } from './answer-records.js';
@@ -103,7 +103,7 @@ export class AskPipeline {
       usage.today(tenant),
       this.persona(tenant, settings),
       maxMessages > 0 ? memory.window(tenant, key, { maxMessages: maxMessages + 1, tokenBudget: options.memoryTokenBudget }) : [],
-      settings.retrieval && this.deps.knowledge ? this.hasDocuments(tenant) : false,
+      settings.retrieval && this.deps.knowledge ? this.hasDocuments(tenant, askedIn(msg)) : false,
     ]);
     const history = maxMessages > 0 ? recent.filter((m) => m.id < questionId).slice(-maxMessages) : [];
     // The conversation's first question names its thread, where threads have names.
@@ -132,7 +132,7 @@ export class AskPipeline {
       const { result, passages } = await admission.run(
         tenant,
         tenant.limits,
-        () => this.generate(tenant, question, persona, history, hasDocuments, reply, msg.signal, generated, progress),
+        () => this.generate(tenant, question, persona, history, hasDocuments && askedIn(msg), reply, msg.signal, generated, progress),
         {
           onStart: (waited) => {
             slotGranted = true;
@@ -224,14 +224,15 @@ export class AskPipeline {
     question: string,
     persona: Persona,
     history: StoredMessage[],
-    withKnowledge: boolean,
+    /** Where the question was asked, when its documents are to be searched. */
+    withKnowledge: AskedIn | false,
     reply: ReplyStream,
     signal: AbortSignal | undefined,
     generated: Generated,
     progress: AnswerProgress,
   ) {
     const { backend, options } = this.deps;
-    const passages = withKnowledge ? await this.retrieve(tenant, question) : [];
+    const passages = withKnowledge ? await this.retrieve(tenant, question, withKnowledge) : [];
     const messages = buildPrompt({ systemPrompt: persona.systemPrompt, passages, history, question });
     const result = await backend.chat(
       {
@@ -264,9 +265,9 @@ export class AskPipeline {
   }
 
   /** Checked before waiting for a slot; a failing check only means no references. */
-  private async hasDocuments(tenant: Tenant): Promise<boolean> {
+  private async hasDocuments(tenant: Tenant, where: AskedIn): Promise<boolean> {
     try {
-      return (await this.deps.knowledge?.hasDocuments(tenant)) ?? false;
+      return (await this.deps.knowledge?.hasDocuments(tenant, where)) ?? false;
     } catch (err) {
       this.deps.logger.warn({ err, tenant: tenant.tenantId }, 'knowledge check failed; answering without references');
       return false;
@@ -274,10 +275,10 @@ export class AskPipeline {
   }
 
   /** Retrieval failing degrades to an answer without references, never to no answer. */
-  private async retrieve(tenant: Tenant, question: string): Promise<Passage[]> {
+  private async retrieve(tenant: Tenant, question: string, where: AskedIn): Promise<Passage[]> {
     if (!this.deps.knowledge) return [];
     try {
-      return await this.deps.knowledge.retrieve(tenant, question);
+      return await this.deps.knowledge.retrieve(tenant, question, where);
     } catch (err) {
       this.metrics.retrievalErrors.inc({ kind: err instanceof LlmError ? err.kind : 'failed' });
       this.deps.logger.warn({ err: String(err), tenant: tenant.tenantId }, 'retrieval failed; answering without references');
@@ -300,6 +301,9 @@ export class AskPipeline {
     return outcome(error.expected ? 'refused' : 'failed', true, error.code);
   }
 }
+
+/** Where a message was asked, for channel-scoped documents (a thread's channelId is its channel). */
+const askedIn = (msg: InboundMessage): AskedIn => ({ channelId: msg.channelId, direct: msg.isDirect });
 
 /** Shown when the model returns nothing at all. */
 const EMPTY_ANSWER = '(The model returned an empty answer.)';

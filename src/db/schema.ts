@@ -37,6 +37,11 @@ export const tenants = pgTable(
     defaultPersona: text('default_persona'),
     /** Suggested prompts for a new assistant thread (admins set them; null = the built-in ones). */
     suggestedPrompts: jsonb('suggested_prompts').$type<string[]>(),
+    /**
+     * Days of conversation kept, as a tenant admin chose (`retention <days>`); null keeps the
+     * plan's longest. Never above the plan's `retentionDays`: the shorter of the two applies.
+     */
+    retentionDays: integer('retention_days'),
     installedBy: text('installed_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -161,7 +166,11 @@ export const messages = pgTable(
     tokens: integer('tokens').notNull().default(0),
     createdAt: createdAt(),
   },
-  (t) => [index('messages_scope_idx').on(t.tenantId, t.channelId, t.threadId, t.id)],
+  (t) => [
+    index('messages_scope_idx').on(t.tenantId, t.channelId, t.threadId, t.id),
+    // The retention sweep's access path: a tenant's messages older than its cutoff, oldest first.
+    index('messages_tenant_age_idx').on(t.tenantId, t.createdAt),
+  ],
 );
 
 export const usage = pgTable(
@@ -218,6 +227,13 @@ export const documents = pgTable(
     mimeType: text('mime_type').notNull().default('text/plain'),
     bytes: integer('bytes').notNull().default(0),
     chunkCount: integer('chunk_count').notNull().default(0),
+    /** The text the bot learned (what an export returns); null for documents added before it was kept. */
+    content: text('content'),
+    /**
+     * Channels the document may be used in (platform channel ids); empty = the whole workspace.
+     * The vector store carries the same list on every chunk, where searches filter on it.
+     */
+    channels: text('channels').array().notNull().default(sql`'{}'::text[]`),
     addedBy: text('added_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -290,7 +306,8 @@ export const answers = pgTable(
     threadId: text('thread_id').notNull().default(''),
     askerId: text('asker_id').notNull(),
     questionMessageId: bigint('question_message_id', { mode: 'number' }),
-    answerMessageId: bigint('answer_message_id', { mode: 'number' }),
+    /** The answer in memory: when it goes (retention, erasure, `memory clear`), its record and votes go with it. */
+    answerMessageId: bigint('answer_message_id', { mode: 'number' }).references(() => messages.id, { onDelete: 'cascade' }),
     persona: text('persona').notNull(),
     /** Titles of the documents the answer drew on. */
     sources: jsonb('sources').$type<string[]>().notNull().default([]),

@@ -13,10 +13,14 @@ export const limitKeys = [
   'maxDocuments',
   'maxChunks',
   'maxFileBytes',
+  'retentionDays',
 ] as const satisfies readonly (keyof TenantLimits)[];
 
+/** Limits that make no sense at 0 (a day of memory is the least a conversation needs). */
+export const limitMinimums: Partial<Record<keyof TenantLimits, number>> = { retentionDays: 1 };
+
 export const limitOverridesSchema = z
-  .object(Object.fromEntries(limitKeys.map((k) => [k, z.number().int().min(0).max(1e12).optional()])) as Record<
+  .object(Object.fromEntries(limitKeys.map((k) => [k, z.number().int().min(limitMinimums[k] ?? 0).max(1e12).optional()])) as Record<
     keyof TenantLimits,
     z.ZodOptional<z.ZodNumber>
   >)
@@ -31,6 +35,7 @@ export const plans: Record<string, TenantLimits> = {
     maxDocuments: 20,
     maxChunks: 2_000,
     maxFileBytes: 2 * 1024 * 1024,
+    retentionDays: 30,
   },
   team: {
     maxConcurrent: 2,
@@ -40,6 +45,7 @@ export const plans: Record<string, TenantLimits> = {
     maxDocuments: 500,
     maxChunks: 50_000,
     maxFileBytes: 10 * 1024 * 1024,
+    retentionDays: 90,
   },
   enterprise: {
     maxConcurrent: 4,
@@ -49,11 +55,17 @@ export const plans: Record<string, TenantLimits> = {
     maxDocuments: 5_000,
     maxChunks: 500_000,
     maxFileBytes: 25 * 1024 * 1024,
+    retentionDays: 365,
   },
 };
 
 export function isPlan(name: string): boolean {
   return Object.hasOwn(plans, name);
+}
+
+/** Days a tenant's conversations are kept: the admin's choice when it is shorter than the plan's longest. */
+export function effectiveRetention(limits: TenantLimits, chosen: number | null): number {
+  return chosen === null ? limits.retentionDays : Math.min(chosen, limits.retentionDays);
 }
 
 /** The plan's limits with the operator's per-tenant overrides on top. */

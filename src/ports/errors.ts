@@ -46,18 +46,54 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Words that differ between platforms. */
+/** Words, and the way channels are written, that differ between platforms. */
 export interface Vocabulary {
   /** Who may change settings. */
   admins: string;
   /** What a tenant is called. */
   workspace: string;
+  /** A channel as the platform shows it: Slack `<#C123>`, Discord `<#123>`, the console its name. */
+  channel(id: string): string;
+  /** The channel id a typed reference names (`<#C123|general>`, `<#123>`, `#general`), or null. */
+  channelId(typed: string): string | null;
+  /** How to name a channel in a command, for a reference that names none. */
+  channelHint: string;
 }
 
+/** Slack channel links (`<#C123>` or `<#C123|name>`) and bare ids; public, private and DM ids. */
+const slackChannel = /^(?:<#([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>|([CGD][A-Z0-9]{6,}))$/;
+/** Discord channel mentions (`<#123>`) and bare snowflakes. */
+const discordChannel = /^(?:<#(\d{15,21})>|(\d{15,21}))$/;
+/** Console channels are plain names (`general` or `#general`). */
+const consoleChannel = /^#?([^\s#<>*|]{1,80})$/;
+
+const idOf = (pattern: RegExp) => (typed: string) => {
+  const m = pattern.exec(typed.trim());
+  return m ? (m[1] ?? m[2] ?? null) : null;
+};
+
 export const vocabularies: Record<Platform, Vocabulary> = {
-  slack: { admins: 'workspace admins', workspace: 'workspace' },
-  discord: { admins: 'members with Manage Server', workspace: 'server' },
-  console: { admins: 'admins', workspace: 'workspace' },
+  slack: {
+    admins: 'workspace admins',
+    workspace: 'workspace',
+    channel: (id) => `<#${id}>`,
+    channelId: idOf(slackChannel),
+    channelHint: 'type # and pick the channel, so Slack links it',
+  },
+  discord: {
+    admins: 'members with Manage Server',
+    workspace: 'server',
+    channel: (id) => `<#${id}>`,
+    channelId: idOf(discordChannel),
+    channelHint: 'type # and pick the channel, so Discord links it',
+  },
+  console: {
+    admins: 'admins',
+    workspace: 'workspace',
+    channel: (id) => `#${id}`,
+    channelId: idOf(consoleChannel),
+    channelHint: 'write the channel name, e.g. #general',
+  },
 };
 
 type Text = string | ((v: Vocabulary) => string);

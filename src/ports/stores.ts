@@ -12,6 +12,8 @@ export interface TenantDirectory {
   setDefaultPersona(scope: TenantScope, persona: string | null): Promise<void>;
   /** The assistant view's suggested prompts; null = the built-in ones. */
   setSuggestedPrompts(scope: TenantScope, prompts: readonly string[] | null): Promise<void>;
+  /** A tenant admin's retention in days (null: the plan's longest); the command checks it against the plan. */
+  setRetention(scope: TenantScope, days: number | null): Promise<Tenant | null>;
 }
 
 export type ChannelMode = 'mention' | 'all' | 'off';

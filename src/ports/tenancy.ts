@@ -27,6 +27,8 @@ export interface TenantLimits {
   maxDocuments: number;
   maxChunks: number;
   maxFileBytes: number;
+  /** Longest time conversation memory is kept, in days; a tenant admin may choose less, never more. */
+  retentionDays: number;
 }
 
 export interface Tenant extends TenantScope {
@@ -38,6 +40,10 @@ export interface Tenant extends TenantScope {
   readonly limitOverrides: Record<string, number>;
   readonly limits: TenantLimits;
   readonly defaultPersona: string | null;
+  /** Days conversation memory is kept: the admin's choice, at most the plan's `limits.retentionDays`. */
+  readonly retentionDays: number;
+  /** What a tenant admin chose with `retention <days>`; null keeps the plan's longest. */
+  readonly chosenRetentionDays: number | null;
   readonly installedBy: string | null;
   /** Suggested prompts an admin set for the assistant view; null = the built-in ones. */
   readonly suggestedPrompts: readonly string[] | null;

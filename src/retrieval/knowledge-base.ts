@@ -1,23 +1,24 @@
 /**
- * TenantKnowledgeBase: the KnowledgeBase port over the `documents` table (metadata) and a
- * VectorStore (chunks and their embeddings). Every method takes a TenantScope, and the store
- * is only reached through `store.forTenant(scope)`.
+ * TenantKnowledgeBase: the KnowledgeBase port over the `documents` table (metadata, the text and
+ * the channels a document is used in) and a VectorStore (chunks and their embeddings). Every
+ * method takes a TenantScope, and the store is only reached through `store.forTenant(scope)`.
  *
  * Write order keeps the two stores consistent without a shared transaction: new vectors go in
  * under a fresh document id first, then the documents row is swapped in one transaction, then
  * the replaced document's vectors are deleted. Retrieval keeps only hits whose document row
- * exists, so vectors left behind by a crash in between are never shown.
+ * exists and allows the asking channel, so vectors left behind by a crash in between, or a
+ * restriction half applied, never widen what a channel sees.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, count, eq, inArray, sql, sum } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { documents } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { chunkText, defaultChunkOptions, type ChunkOptions } from './chunker.js';
-import { parseFile } from './parse.js';
-import { isUuid, type VectorStore } from './vector-store.js';
+import { checkLimits, cleanTitle, documentTitled, readInput } from './document-input.js';
+import { isUuid, type StoredPassage, type VectorStore } from './vector-store.js';
 import { BotError, ErrorCode } from '../ports/errors.js';
-import type { KnowledgeBase, KnowledgeDocument, KnowledgeInput, KnowledgeLimits, Passage } from '../ports/knowledge.js';
+import type { AskedIn, KnowledgeBase, KnowledgeDocument, KnowledgeInput, KnowledgeLimits, Passage } from '../ports/knowledge.js';
 import type { LlmBackend } from '../ports/llm.js';
 import type { TenantScope } from '../ports/tenancy.js';
 
@@ -43,21 +44,28 @@ export async function detectDimension(backend: LlmBackend, model: string): Promi
   return v.length;
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} bytes`;
-}
-
-function cleanTitle(raw: string | undefined): string {
-  return (raw ?? '').replace(/\s+/g, ' ').trim().replace(/:$/, '').trim().slice(0, 200);
-}
-
 type DocumentRow = typeof documents.$inferSelect;
 
 function toDocument(row: DocumentRow): KnowledgeDocument {
-  return { id: row.id, title: row.title, source: row.source, chunkCount: row.chunkCount, bytes: row.bytes, createdAt: row.createdAt };
+  return {
+    id: row.id,
+    title: row.title,
+    source: row.source,
+    chunkCount: row.chunkCount,
+    bytes: row.bytes,
+    channels: row.channels,
+    createdAt: row.createdAt,
+  };
 }
+
+/** Documents a question asked `where` may draw on: workspace-wide ones, and in a channel its own. */
+function visibleIn(where: AskedIn): SQL {
+  const everywhere = sql`cardinality(${documents.channels}) = 0`;
+  return where.direct ? everywhere : sql`(${everywhere} or ${where.channelId} = any(${documents.channels}))`;
+}
+
+/** The channel a vector search runs in: null for a DM (workspace-wide documents only). */
+const searchChannel = (where: AskedIn): string | null => (where.direct ? null : where.channelId);
 
 export class TenantKnowledgeBase implements KnowledgeBase {
   private readonly db: Db;
@@ -99,24 +107,30 @@ export class TenantKnowledgeBase implements KnowledgeBase {
     return this.readying;
   }
 
-  async hasDocuments(scope: TenantScope): Promise<boolean> {
-    const any = await this.db.select({ id: documents.id }).from(documents).where(eq(documents.tenantId, scope.tenantId)).limit(1);
+  async hasDocuments(scope: TenantScope, where?: AskedIn): Promise<boolean> {
+    const tenant = eq(documents.tenantId, scope.tenantId);
+    const any = await this.db
+      .select({ id: documents.id })
+      .from(documents)
+      .where(where ? and(tenant, visibleIn(where)) : tenant)
+      .limit(1);
     return any.length > 0;
   }
 
-  async retrieve(scope: TenantScope, question: string, signal?: AbortSignal): Promise<Passage[]> {
-    // Most tenants have no documents: answer that from the database without an embedding call.
-    if (!question.trim() || !(await this.hasDocuments(scope))) return [];
+  async retrieve(scope: TenantScope, question: string, where: AskedIn, signal?: AbortSignal): Promise<Passage[]> {
+    // Most tenants (and channels) have no documents: answer that from the database without an embedding call.
+    if (!question.trim() || !(await this.hasDocuments(scope, where))) return [];
     await this.ready();
     const [vector] = await this.backend.embed(this.embedModel, [question.slice(0, 4000)], signal);
     if (!vector) return [];
-    const hits = await this.store.forTenant(scope).search(vector, { limit: this.topK, minScore: this.minScore });
+    const hits = await this.store.forTenant(scope).search(vector, { limit: this.topK, minScore: this.minScore, channel: searchChannel(where) });
     if (hits.length === 0) return [];
     const ids = [...new Set(hits.map((h) => h.documentId))];
+    // The rows decide too: a hit counts only if its document still exists and allows this channel.
     const live = await this.db
       .select({ id: documents.id, title: documents.title })
       .from(documents)
-      .where(and(eq(documents.tenantId, scope.tenantId), inArray(documents.id, ids)));
+      .where(and(eq(documents.tenantId, scope.tenantId), inArray(documents.id, ids), visibleIn(where)));
     const titles = new Map(live.map((d) => [d.id, d.title]));
     return hits
       .filter((h) => titles.has(h.documentId))
@@ -128,19 +142,22 @@ export class TenantKnowledgeBase implements KnowledgeBase {
     input: KnowledgeInput,
     limits: KnowledgeLimits,
   ): Promise<{ document: KnowledgeDocument; replaced: boolean }> {
-    const { text, source, mimeType, bytes } = await this.readInput(input, limits);
+    const { text, source, mimeType, bytes } = await readInput(input, limits);
     const title = cleanTitle(input.title) || (input.file ? cleanTitle(input.file.filename) : cleanTitle(text.split('\n')[0]).slice(0, 80));
     if (!title) throw new BotError(ErrorCode.InvalidInput, 'Please give the document a title, e.g. `knowledge add Holiday policy: <text>`.');
     const chunks = chunkText(text, this.chunking);
     if (chunks.length === 0) throw new BotError(ErrorCode.FileUnreadable, `I found no text to learn from in "${title}".`);
 
-    await this.checkLimits(scope, title, chunks.length, limits);
+    const replaces = await documentTitled(this.db, scope, title);
+    await checkLimits(this.db, scope, { title, chunks: chunks.length, replaces }, limits);
+    // A new version keeps the old one's channels unless told otherwise: re-adding never widens who sees it.
+    const channels = [...new Set(input.channels ?? replaces?.channels ?? [])];
     await this.ready();
     const vectors = await this.embedAll(chunks);
 
     const documentId = randomUUID();
     const vectorsOfTenant = this.store.forTenant(scope);
-    await vectorsOfTenant.upsert(chunks.map((t, i) => ({ documentId, chunkNo: i, title, text: t, vector: vectors[i]! })));
+    await vectorsOfTenant.upsert(chunks.map((t, i) => ({ documentId, chunkNo: i, title, text: t, vector: vectors[i]!, channels })));
     let replacedId: string | undefined;
     let row: DocumentRow;
     try {
@@ -152,7 +169,18 @@ export class TenantKnowledgeBase implements KnowledgeBase {
         replacedId = old[0]?.id;
         const [inserted] = await tx
           .insert(documents)
-          .values({ id: documentId, tenantId: scope.tenantId, title, source, mimeType, bytes, chunkCount: chunks.length, addedBy: input.addedBy })
+          .values({
+            id: documentId,
+            tenantId: scope.tenantId,
+            title,
+            source,
+            mimeType,
+            bytes,
+            chunkCount: chunks.length,
+            content: text,
+            channels,
+            addedBy: input.addedBy,
+          })
           .returning();
         return inserted!;
       });
@@ -168,52 +196,6 @@ export class TenantKnowledgeBase implements KnowledgeBase {
     }
     this.logger?.info({ tenantId: scope.tenantId, documentId, chunks: chunks.length, bytes, replaced: Boolean(replacedId) }, 'knowledge added');
     return { document: toDocument(row), replaced: Boolean(replacedId) };
-  }
-
-  private async readInput(input: KnowledgeInput, limits: KnowledgeLimits) {
-    if (input.file) {
-      const { filename, data } = input.file;
-      if (data.length > limits.maxFileBytes) {
-        throw new BotError(
-          ErrorCode.FileTooLarge,
-          `"${filename}" is too large (${formatBytes(data.length)}): files can be at most ${formatBytes(limits.maxFileBytes)}.`,
-        );
-      }
-      const text = await parseFile(input.file);
-      return { text, source: filename.slice(0, 200), mimeType: input.file.mimeType || 'application/octet-stream', bytes: data.length };
-    }
-    const text = input.text ?? '';
-    if (!text.trim()) throw new BotError(ErrorCode.InvalidInput, 'Nothing to add: paste some text after the title, or attach a file.');
-    const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > limits.maxFileBytes) {
-      throw new BotError(ErrorCode.FileTooLarge, `That text is too long (${formatBytes(bytes)}): documents can be at most ${formatBytes(limits.maxFileBytes)}.`);
-    }
-    return { text, source: 'paste', mimeType: 'text/plain', bytes };
-  }
-
-  private async checkLimits(scope: TenantScope, title: string, newChunks: number, limits: KnowledgeLimits): Promise<void> {
-    const [totals] = await this.db
-      .select({ docs: count(), chunks: sum(documents.chunkCount) })
-      .from(documents)
-      .where(eq(documents.tenantId, scope.tenantId));
-    const [same] = await this.db
-      .select({ chunks: documents.chunkCount })
-      .from(documents)
-      .where(and(eq(documents.tenantId, scope.tenantId), eq(documents.title, title)));
-    const docsAfter = Number(totals?.docs ?? 0) + (same ? 0 : 1);
-    if (docsAfter > limits.maxDocuments) {
-      throw new BotError(
-        ErrorCode.LimitReached,
-        (v) => `This ${v.workspace} already has ${limits.maxDocuments} documents, its limit. Remove one with \`knowledge remove <id>\` first.`,
-      );
-    }
-    const chunksAfter = Number(totals?.chunks ?? 0) - (same?.chunks ?? 0) + newChunks;
-    if (chunksAfter > limits.maxChunks) {
-      throw new BotError(
-        ErrorCode.LimitReached,
-        (v) => `"${title}" needs ${newChunks} passages, and the knowledge base would hold ${chunksAfter}: over this ${v.workspace}'s limit of ${limits.maxChunks}. Remove a document or add a shorter one.`,
-      );
-    }
   }
 
   private async embedAll(texts: string[]): Promise<number[][]> {
@@ -234,6 +216,31 @@ export class TenantKnowledgeBase implements KnowledgeBase {
       .where(eq(documents.tenantId, scope.tenantId))
       .orderBy(asc(documents.createdAt), asc(documents.title));
     return rows.map(toDocument);
+  }
+
+  /**
+   * Limits a document to `channels` (empty: the whole workspace again). The row changes first and
+   * retrieval checks the row too, so a narrowing holds at once even if the vectors lag behind; a
+   * vector store failure is thrown, and running the command again finishes it.
+   */
+  async restrict(scope: TenantScope, documentId: string, channels: string[]): Promise<KnowledgeDocument | null> {
+    const id = await this.resolveId(scope, documentId.trim().toLowerCase());
+    if (!id) return null;
+    const unique = [...new Set(channels)];
+    const [row] = await this.db
+      .update(documents)
+      .set({ channels: unique, updatedAt: new Date() })
+      .where(and(eq(documents.tenantId, scope.tenantId), eq(documents.id, id)))
+      .returning();
+    if (!row) return null;
+    await this.store.forTenant(scope).setChannels(id, unique);
+    this.logger?.info({ tenantId: scope.tenantId, documentId: id, channels: unique.length }, 'knowledge scope changed');
+    return toDocument(row);
+  }
+
+  /** A document's passages as the vector store holds them (documents added before their text was kept). */
+  async passagesOf(scope: TenantScope, documentId: string): Promise<StoredPassage[]> {
+    return this.store.forTenant(scope).passages(documentId);
   }
 
   /** `documentId` is a full id or a unique prefix of at least 8 hex digits (as lists show). */

@@ -12,16 +12,21 @@
  * no results (pgvector's iterative scans help but need per-transaction settings). Instead the
  * primary key starts with tenant_id and a search computes exact cosine distances over the
  * tenant's own rows, which is exact, isolation-friendly and fast at plan sizes (thousands of
- * chunks per tenant; see test/bench/retrieval.ts for measured figures).
+ * chunks per tenant; see test/bench/retrieval.ts for measured figures). Channel scopes are one
+ * more condition on the same rows (`channels && array['*', channel]`), so a scoped search
+ * computes fewer distances, never more; no index of its own is needed.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   assertVectors,
   DimensionMismatchError,
+  storedChannels,
+  visibleChannels,
   type ChunkVector,
   type ScoredChunk,
   type SearchOptions,
+  type StoredPassage,
   type TenantVectors,
   type VectorStore,
 } from './vector-store.js';
@@ -43,6 +48,14 @@ function rowsOf<T>(result: unknown): T[] {
 
 export function vectorLiteral(v: number[]): string {
   return `[${v.join(',')}]`;
+}
+
+/** A text[] value, one bound parameter per element. */
+function textArray(values: readonly string[]): SQL {
+  return sql`array[${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )}]::text[]`;
 }
 
 export class PgVectorStore implements VectorStore {
@@ -78,9 +91,12 @@ export class PgVectorStore implements VectorStore {
         title text not null,
         text text not null,
         embedding vector(${sql.raw(String(dimension))}) not null,
+        channels text[] not null default '{*}',
         primary key (tenant_id, document_id, chunk_no)
       )`);
     }
+    // Tables made before channel scopes: every existing chunk is workspace-wide (instant: a constant default).
+    await this.db.execute(sql`alter table ${this.table} add column if not exists channels text[] not null default '{*}'`);
     this.dim = dimension;
   }
 
@@ -111,9 +127,14 @@ class PgTenantVectors implements TenantVectors {
     private readonly tenantId: string,
   ) {}
 
-  /** The one place the tenant condition is written; every statement below uses it. */
-  private tenantCondition(): SQL {
-    return sql`tenant_id = ${this.tenantId}::uuid`;
+  /**
+   * The one place conditions are written; every statement below uses it: the tenant always, and
+   * for a search the channels it may see (workspace-wide chunks, and in a channel its own).
+   */
+  private condition(seenFrom?: { channel: string | null }): SQL {
+    const tenant = sql`tenant_id = ${this.tenantId}::uuid`;
+    if (!seenFrom) return tenant;
+    return sql`${tenant} and channels && ${textArray(visibleChannels(seenFrom.channel))}`;
   }
 
   async upsert(chunks: ChunkVector[]): Promise<void> {
@@ -121,12 +142,12 @@ class PgTenantVectors implements TenantVectors {
     for (let i = 0; i < chunks.length; i += INSERT_BATCH) {
       const rows = chunks.slice(i, i + INSERT_BATCH).map(
         (c) =>
-          sql`(${this.tenantId}::uuid, ${c.documentId}::uuid, ${c.chunkNo}, ${c.title}, ${c.text}, ${vectorLiteral(c.vector)}::vector)`,
+          sql`(${this.tenantId}::uuid, ${c.documentId}::uuid, ${c.chunkNo}, ${c.title}, ${c.text}, ${vectorLiteral(c.vector)}::vector, ${textArray(storedChannels(c.channels))})`,
       );
-      await this.db.execute(sql`insert into ${this.table} (tenant_id, document_id, chunk_no, title, text, embedding)
+      await this.db.execute(sql`insert into ${this.table} (tenant_id, document_id, chunk_no, title, text, embedding, channels)
         values ${sql.join(rows, sql`, `)}
         on conflict (tenant_id, document_id, chunk_no)
-        do update set title = excluded.title, text = excluded.text, embedding = excluded.embedding`);
+        do update set title = excluded.title, text = excluded.text, embedding = excluded.embedding, channels = excluded.channels`);
     }
   }
 
@@ -137,7 +158,7 @@ class PgTenantVectors implements TenantVectors {
     const rows = rowsOf<{ document_id: string; chunk_no: number; title: string; text: string; score: number | string }>(
       await this.db.execute(sql`select document_id, chunk_no, title, text, 1 - (embedding <=> ${q}::vector) as score
         from ${this.table}
-        where ${this.tenantCondition()}
+        where ${this.condition({ channel: options.channel })}
         order by embedding <=> ${q}::vector
         limit ${Math.floor(options.limit)}`),
     );
@@ -150,17 +171,32 @@ class PgTenantVectors implements TenantVectors {
 
   async deleteDocument(documentId: string): Promise<void> {
     await noTableMeansNoRows(
-      this.db.execute(sql`delete from ${this.table} where ${this.tenantCondition()} and document_id = ${documentId}::uuid`),
+      this.db.execute(sql`delete from ${this.table} where ${this.condition()} and document_id = ${documentId}::uuid`),
     );
   }
 
+  async setChannels(documentId: string, channels: readonly string[]): Promise<void> {
+    await noTableMeansNoRows(
+      this.db.execute(sql`update ${this.table} set channels = ${textArray(storedChannels(channels))}
+        where ${this.condition()} and document_id = ${documentId}::uuid`),
+    );
+  }
+
+  async passages(documentId: string): Promise<StoredPassage[]> {
+    const rows = await noTableMeansNoRows(
+      this.db.execute(sql`select chunk_no, text from ${this.table}
+        where ${this.condition()} and document_id = ${documentId}::uuid order by chunk_no`),
+    );
+    return rowsOf<{ chunk_no: number; text: string }>(rows).map((r) => ({ chunkNo: Number(r.chunk_no), text: r.text }));
+  }
+
   async deleteAll(): Promise<void> {
-    await noTableMeansNoRows(this.db.execute(sql`delete from ${this.table} where ${this.tenantCondition()}`));
+    await noTableMeansNoRows(this.db.execute(sql`delete from ${this.table} where ${this.condition()}`));
   }
 
   async count(): Promise<number> {
     const rows = rowsOf<{ n: number | string }>(
-      await this.db.execute(sql`select count(*)::int as n from ${this.table} where ${this.tenantCondition()}`),
+      await this.db.execute(sql`select count(*)::int as n from ${this.table} where ${this.condition()}`),
     );
     return Number(rows[0]?.n ?? 0);
   }
@@ -168,13 +204,14 @@ class PgTenantVectors implements TenantVectors {
 
 /**
  * The table is created once the embedding dimension is known; before that (backend never
- * reached) there are no vectors to delete, which is success, not an error.
+ * reached) there are no vectors to delete, change or read, which is success, not an error.
  */
-async function noTableMeansNoRows(p: Promise<unknown>): Promise<void> {
+async function noTableMeansNoRows(p: Promise<unknown>): Promise<unknown> {
   try {
-    await p;
+    return await p;
   } catch (err) {
     const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
     if (code !== '42P01') throw err;
+    return [];
   }
 }

@@ -2,16 +2,21 @@
  * VectorStore on Qdrant: one collection for every tenant (Qdrant's recommended multitenancy),
  * a keyword payload index on `tenant_id` created with `is_tenant: true` so segments are laid
  * out per tenant, and per-tenant HNSW graphs (`payload_m: 16, m: 0`: no global graph, one graph
- * per tenant value) so a filtered search stays exact-ish and fast for small tenants too.
+ * per tenant value) so a filtered search stays exact-ish and fast for small tenants too. Channel
+ * scopes are a second keyword index (`channels`, not a tenant index) matched in the same filter.
  */
 import { createHash } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import {
   assertVectors,
   DimensionMismatchError,
+  EVERY_CHANNEL,
+  storedChannels,
+  visibleChannels,
   type ChunkVector,
   type ScoredChunk,
   type SearchOptions,
+  type StoredPassage,
   type TenantVectors,
   type VectorStore,
 } from './vector-store.js';
@@ -27,14 +32,13 @@ export interface QdrantStoreOptions {
 
 const UPSERT_BATCH = 256;
 
-/** Matches a single condition of Qdrant's filter language (only what this store sends). */
-interface MatchCondition {
-  key: string;
-  match: { value: string };
-}
+/** Conditions of Qdrant's filter language (only what this store sends). */
+type MatchCondition = { key: string; match: { value: string } } | { key: string; match: { any: string[] } };
 interface TenantFilter {
   must: MatchCondition[];
 }
+
+const SCROLL_PAGE = 256;
 
 /** Qdrant point ids must be uuids or integers; derive a stable uuid from the chunk's identity. */
 export function pointId(tenantId: string, documentId: string, chunkNo: number): string {
@@ -91,6 +95,16 @@ export class QdrantStore implements VectorStore {
         wait: true,
       });
     }
+    if (!info.payload_schema?.channels) {
+      await this.client.createPayloadIndex(this.collection, { field_name: 'channels', field_schema: 'keyword', wait: true });
+    }
+    // Points stored before channel scopes (or by an older instance during a rolling upgrade) are
+    // workspace-wide; without the value a channel search would not match them.
+    await this.client.setPayload(this.collection, {
+      payload: { channels: [EVERY_CHANNEL] },
+      filter: { must: [{ is_empty: { key: 'channels' } }] },
+      wait: true,
+    });
     this.dim = dimension;
   }
 
@@ -113,9 +127,15 @@ class QdrantTenantVectors implements TenantVectors {
     private readonly tenantId: string,
   ) {}
 
-  /** The one place the tenant filter is built; every search, count and delete goes through it. */
-  private filter(...extra: MatchCondition[]): TenantFilter {
-    return { must: [{ key: 'tenant_id', match: { value: this.tenantId } }, ...extra] };
+  /**
+   * The one place filters are built; every search, count, read, change and delete goes through
+   * it: the tenant always, for a search the channels it may see, for one document its id.
+   */
+  private filter(opts: { seenFrom?: { channel: string | null }; documentId?: string } = {}): TenantFilter {
+    const must: MatchCondition[] = [{ key: 'tenant_id', match: { value: this.tenantId } }];
+    if (opts.seenFrom) must.push({ key: 'channels', match: { any: visibleChannels(opts.seenFrom.channel) } });
+    if (opts.documentId !== undefined) must.push({ key: 'document_id', match: { value: opts.documentId } });
+    return { must };
   }
 
   async upsert(chunks: ChunkVector[]): Promise<void> {
@@ -126,7 +146,14 @@ class QdrantTenantVectors implements TenantVectors {
         points: chunks.slice(i, i + UPSERT_BATCH).map((c) => ({
           id: pointId(this.tenantId, c.documentId, c.chunkNo),
           vector: c.vector,
-          payload: { tenant_id: this.tenantId, document_id: c.documentId, chunk_no: c.chunkNo, title: c.title, text: c.text },
+          payload: {
+            tenant_id: this.tenantId,
+            document_id: c.documentId,
+            chunk_no: c.chunkNo,
+            title: c.title,
+            text: c.text,
+            channels: storedChannels(c.channels),
+          },
         })),
       });
     }
@@ -135,9 +162,10 @@ class QdrantTenantVectors implements TenantVectors {
   async search(vector: number[], options: SearchOptions): Promise<ScoredChunk[]> {
     assertVectors(this.dimension(), [vector]);
     if (options.limit <= 0 || vector.every((x) => x === 0)) return [];
+    const visible = visibleChannels(options.channel);
     const res = await this.client.query(this.collection, {
       query: vector,
-      filter: this.filter(),
+      filter: this.filter({ seenFrom: { channel: options.channel } }),
       limit: Math.floor(options.limit),
       score_threshold: options.minScore,
       with_payload: true,
@@ -145,8 +173,9 @@ class QdrantTenantVectors implements TenantVectors {
     const out: ScoredChunk[] = [];
     for (const p of res.points) {
       const payload = (p.payload ?? {}) as Record<string, unknown>;
-      // Belt and braces: a point of another tenant would mean the filter was lost somewhere.
+      // Belt and braces: a point of another tenant or channel would mean the filter was lost somewhere.
       if (payload.tenant_id !== this.tenantId) continue;
+      if (!Array.isArray(payload.channels) || !payload.channels.some((c) => visible.includes(String(c)))) continue;
       out.push({
         documentId: String(payload.document_id),
         chunkNo: Number(payload.chunk_no),
@@ -159,7 +188,32 @@ class QdrantTenantVectors implements TenantVectors {
   }
 
   async deleteDocument(documentId: string): Promise<void> {
-    await this.client.delete(this.collection, { wait: true, filter: this.filter({ key: 'document_id', match: { value: documentId } }) });
+    await this.client.delete(this.collection, { wait: true, filter: this.filter({ documentId }) });
+  }
+
+  async setChannels(documentId: string, channels: readonly string[]): Promise<void> {
+    await this.client.setPayload(this.collection, { payload: { channels: storedChannels(channels) }, filter: this.filter({ documentId }), wait: true });
+  }
+
+  async passages(documentId: string): Promise<StoredPassage[]> {
+    const out: StoredPassage[] = [];
+    let offset: string | number | null | undefined;
+    do {
+      const page = await this.client.scroll(this.collection, {
+        filter: this.filter({ documentId }),
+        limit: SCROLL_PAGE,
+        with_payload: ['chunk_no', 'text', 'tenant_id'],
+        with_vector: false,
+        ...(offset !== undefined && offset !== null ? { offset } : {}),
+      });
+      for (const p of page.points) {
+        const payload = (p.payload ?? {}) as Record<string, unknown>;
+        if (payload.tenant_id !== this.tenantId) continue;
+        out.push({ chunkNo: Number(payload.chunk_no), text: String(payload.text ?? '') });
+      }
+      offset = page.next_page_offset as string | number | null | undefined;
+    } while (offset !== undefined && offset !== null);
+    return out.sort((a, b) => a.chunkNo - b.chunkNo);
   }
 
   async deleteAll(): Promise<void> {

@@ -7,7 +7,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { tenants } from '../db/schema.js';
-import { effectiveLimits } from '../limits/plans.js';
+import { effectiveLimits, effectiveRetention } from '../limits/plans.js';
 import type { Platform, Tenant, TenantScope, TenantStatus } from '../ports/tenancy.js';
 import type { TenantDirectory } from '../ports/stores.js';
 
@@ -21,6 +21,7 @@ export interface TenantRegistryOptions {
 type Row = typeof tenants.$inferSelect;
 
 function toTenant(r: Row): Tenant {
+  const limits = effectiveLimits(r.plan, r.limits ?? {});
   return {
     tenantId: r.id,
     platform: r.platform as Platform,
@@ -29,8 +30,10 @@ function toTenant(r: Row): Tenant {
     status: r.status as TenantStatus,
     plan: r.plan,
     limitOverrides: r.limits ?? {},
-    limits: effectiveLimits(r.plan, r.limits ?? {}),
+    limits,
     defaultPersona: r.defaultPersona,
+    retentionDays: effectiveRetention(limits, r.retentionDays),
+    chosenRetentionDays: r.retentionDays,
     installedBy: r.installedBy,
     suggestedPrompts: r.suggestedPrompts ?? null,
     createdAt: r.createdAt,
@@ -128,6 +131,18 @@ export class TenantRegistry implements TenantDirectory {
       .where(eq(tenants.id, scope.tenantId))
       .returning();
     if (row) this.invalidate(row.platform, row.externalId);
+  }
+
+  /** A tenant admin's retention (days, or null for the plan's longest); the caller checks it against the plan. */
+  async setRetention(scope: TenantScope, days: number | null): Promise<Tenant | null> {
+    const [row] = await this.db
+      .update(tenants)
+      .set({ retentionDays: days, updatedAt: new Date() })
+      .where(eq(tenants.id, scope.tenantId))
+      .returning();
+    if (!row) return null;
+    this.invalidate(row.platform, row.externalId);
+    return toTenant(row);
   }
 
   async list(): Promise<Tenant[]> {

@@ -4,7 +4,12 @@
  * 1. Search latency of PgVectorStore with 100,000 chunks spread over 100 tenants: on the real
  *    Postgres of TEST_DATABASE_URL when it has pgvector, else on embedded PGlite. Vectors are
  *    generated inside the database (random, dimension 256) so loading takes seconds, not
- *    minutes; queries go through the real tenant-scoped store API.
+ *    minutes; queries go through the real tenant-scoped store API. Half of the tenants then
+ *    scope their documents to channels (each: 50 documents of 20 chunks, 10 workspace-wide, 40
+ *    restricted to 2 of its 20 channels); the other half keep every document workspace-wide, as
+ *    before scopes. The same table and rows serve both, and the three kinds of search
+ *    (workspace-wide, from a channel, from a DM) run in alternating rounds, so their ratio
+ *    comes from one run on the same machine state.
  * 2. Embedding throughput by batch size (1, 8, 32, 128) through the real OllamaBackend against
  *    the fake Ollama: this measures the client/HTTP/batching overhead, not a model.
  */
@@ -65,19 +70,40 @@ async function benchSearch(o: Required<Omit<RetrievalBenchOptions, 'log'>>, log:
     }
     await database.db.execute(sql`analyze bench_chunks`);
     const loadMs = performance.now() - loadStart;
-    const pick = () => ({ tenantId: tenantIds[Math.floor(Math.random() * tenantIds.length)]! });
-    for (let i = 0; i < 20; i++) await store.forTenant(pick()).search(randomVector(o.dimension), { limit: o.topK, minScore: -1 });
-    const times: number[] = [];
-    let returned = 0;
+    const half = Math.floor(tenantIds.length / 2);
+    const [unscoped, scopedTenants] = [tenantIds.slice(0, half), tenantIds.slice(half)];
+    const scoped = await scopeDocuments(database, scopedTenants);
+    const from = (ids: string[]) => () => ({ tenantId: ids[Math.floor(Math.random() * ids.length)]! });
+    const channelOf = () => `C${Math.floor(Math.random() * CHANNELS)}`;
+    // Three kinds of search, in alternating rounds: every chunk visible (today's workspace-wide
+    // case), from one of the tenant's 20 channels, and from a DM (workspace-wide documents only).
+    const kinds = {
+      workspaceWide: { pick: from(unscoped), channel: () => 'C0' },
+      fromChannel: { pick: from(scopedTenants), channel: channelOf },
+      fromDm: { pick: from(scopedTenants), channel: () => null },
+    };
+    const times: Record<keyof typeof kinds, number[]> = { workspaceWide: [], fromChannel: [], fromDm: [] };
+    const returned: Record<keyof typeof kinds, number> = { workspaceWide: 0, fromChannel: 0, fromDm: 0 };
+    for (const k of Object.values(kinds)) {
+      for (let i = 0; i < 20; i++) await store.forTenant(k.pick()).search(randomVector(o.dimension), { limit: o.topK, minScore: -1, channel: k.channel() });
+    }
+    const rounds = 10;
     const started = performance.now();
-    for (let i = 0; i < o.queries; i++) {
-      const vector = randomVector(o.dimension);
-      const t0 = performance.now();
-      const hits = await store.forTenant(pick()).search(vector, { limit: o.topK, minScore: -1 });
-      times.push(performance.now() - t0);
-      returned += hits.length;
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, k] of Object.entries(kinds) as [keyof typeof kinds, (typeof kinds)[keyof typeof kinds]][]) {
+        for (let i = 0; i < o.queries / rounds; i++) {
+          const vector = randomVector(o.dimension);
+          const t0 = performance.now();
+          const hits = await store.forTenant(k.pick()).search(vector, { limit: o.topK, minScore: -1, channel: k.channel() });
+          times[name].push(performance.now() - t0);
+          returned[name] += hits.length;
+        }
+      }
     }
     const elapsed = performance.now() - started;
+    const latency = distribution(times.workspaceWide);
+    const channelLatency = distribution(times.fromChannel);
+    const dmLatency = distribution(times.fromDm);
     return {
       database: kind,
       store: 'pgvector (exact cosine over the tenant rows, tenant-first primary key)',
@@ -88,13 +114,61 @@ async function benchSearch(o: Required<Omit<RetrievalBenchOptions, 'log'>>, log:
       loadSeconds: round(loadMs / 1000, 1),
       queries: o.queries,
       topK: o.topK,
-      meanHitsReturned: round(returned / o.queries, 1),
-      latencyMs: distribution(times),
-      queriesPerSecond: round((o.queries / elapsed) * 1000, 1),
+      meanHitsReturned: round(returned.workspaceWide / o.queries, 1),
+      latencyMs: latency,
+      queriesPerSecond: round(((3 * o.queries) / elapsed) * 1000, 1),
+      channelScopes: {
+        layout: `half the tenants scoped: ${CHANNELS} channels a tenant; 50 documents of 20 chunks: 10 workspace-wide, 40 restricted to 2 channels each`,
+        visibleChunksFromChannel: scoped.visibleFromChannel,
+        visibleChunksFromDm: scoped.visibleFromDm,
+        fromChannelLatencyMs: channelLatency,
+        fromDmLatencyMs: dmLatency,
+        meanHitsFromChannel: round(returned.fromChannel / o.queries, 1),
+        searchPlan: scoped.plan,
+        /** Same run, alternating rounds: scoped over workspace-wide. */
+        p50RatioChannelToWorkspaceWide: round(channelLatency.p50 / latency.p50, 2),
+        p99RatioChannelToWorkspaceWide: round(channelLatency.p99 / latency.p99, 2),
+      },
     };
   } finally {
     await close();
   }
+}
+
+const CHANNELS = 20;
+
+/** postgres.js returns an array of rows; PGlite returns `{ rows }`. */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
+}
+
+/**
+ * Scopes the documents of `tenants`: a tenant's document d (chunks 20d..20d+19) stays
+ * workspace-wide for d < 10, else is restricted to channels C(d mod 20) and C((d+7) mod 20).
+ */
+async function scopeDocuments(database: Database, tenants: string[]) {
+  const ids = sql.join(
+    tenants.map((t) => sql`${t}::uuid`),
+    sql`, `,
+  );
+  await database.db.execute(sql`update bench_chunks set channels = case when chunk_no / 20 < 10 then array['*']
+    else array['C' || ((chunk_no / 20) % ${CHANNELS}), 'C' || ((chunk_no / 20 + 7) % ${CHANNELS})] end
+    where tenant_id in (${ids})`);
+  await database.db.execute(sql`vacuum analyze bench_chunks`);
+  const count = async (where: ReturnType<typeof sql>) => {
+    const rows = rowsOf<{ n: number }>(
+      await database.db.execute(sql`select count(*)::float / count(distinct tenant_id) as n from bench_chunks where tenant_id in (${ids}) and ${where}`),
+    );
+    return round(Number(rows[0]!.n), 0);
+  };
+  const plan = rowsOf<Record<string, string>>(
+    await database.db.execute(sql`explain select document_id from bench_chunks
+      where tenant_id = ${tenants[0]!}::uuid and channels && array['*', 'C3']::text[]
+      order by embedding <=> (select embedding from bench_chunks limit 1) limit 4`),
+  )
+    .map((r) => Object.values(r)[0])
+    .join(' | ');
+  return { plan, visibleFromChannel: await count(sql`channels && array['*', 'C3']`), visibleFromDm: await count(sql`channels && array['*']`) };
 }
 
 async function benchEmbedding(o: Required<Omit<RetrievalBenchOptions, 'log'>>) {
@@ -139,6 +213,8 @@ export async function benchRetrieval(opts: RetrievalBenchOptions = {}): Promise<
   log(`search: ${o.chunks} chunks over ${o.tenants} tenants, dimension ${o.dimension}`);
   const search = await benchSearch(o, log);
   log(`search p50 ${search.latencyMs.p50} ms, p99 ${search.latencyMs.p99} ms (${search.database})`);
+  const c = search.channelScopes;
+  log(`scoped from a channel p50 ${c.fromChannelLatencyMs.p50} ms, p99 ${c.fromChannelLatencyMs.p99} ms; from a DM p99 ${c.fromDmLatencyMs.p99} ms (ratio to workspace-wide p99 ${c.p99RatioChannelToWorkspaceWide})`);
   log(`embedding: ${o.embedTexts} texts at batch sizes ${o.batchSizes.join(', ')}`);
   const embedding = await benchEmbedding(o);
   return { search, embedding };

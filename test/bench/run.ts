@@ -11,7 +11,7 @@
  * Options (all optional): --tenants --slots --token-delay-ms --tokens --max-concurrent
  * --light-messages --light-concurrency --messages-per-tenant --quiet-tenants --fairness-load
  * --fairness-seconds --noisy-factor --seed --out DIR --skip-retrieval --skip-ingest
- * --ingest-rate --ingest-seconds --ingest-workspaces
+ * --ingest-rate --ingest-seconds --ingest-workspaces --skip-export --export-messages
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { benchEngine, defaultEngineBenchOptions, type EngineBenchOptions } from './engine.js';
 import { engineFigures, formatEngineSummary, formatTable, ingestFigures } from './report.js';
 import { benchIngest, defaultIngestOptions } from './ingest.js';
+import { benchExport } from './export.js';
 
 const numeric: Record<string, keyof EngineBenchOptions> = {
   tenants: 'tenants',
@@ -45,6 +46,8 @@ interface RunOptions {
   out: string;
   skipRetrieval: boolean;
   skipIngest: boolean;
+  skipExport: boolean;
+  exportMessages?: number;
 }
 
 function parseOptions(): RunOptions {
@@ -54,6 +57,8 @@ function parseOptions(): RunOptions {
       out: { type: 'string' },
       'skip-retrieval': { type: 'boolean' },
       'skip-ingest': { type: 'boolean' },
+      'skip-export': { type: 'boolean' },
+      'export-messages': { type: 'string' },
     },
     strict: true,
   });
@@ -79,7 +84,15 @@ function parseOptions(): RunOptions {
     out: (values.out as string | undefined) ?? 'bench-results',
     skipRetrieval: Boolean(values['skip-retrieval']),
     skipIngest: Boolean(values['skip-ingest']),
+    skipExport: Boolean(values['skip-export']),
+    ...(values['export-messages'] !== undefined ? { exportMessages: positive(String(values['export-messages']), 'export-messages') } : {}),
   };
+}
+
+function positive(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a whole number above 0 (got ${raw})`);
+  return n;
 }
 
 /** The retrieval bench is another module that may not exist yet; its absence is not an error. */
@@ -113,7 +126,7 @@ function printLeaves(value: unknown, prefix = ''): void {
 }
 
 async function main(): Promise<void> {
-  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest } = parseOptions();
+  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest, skipExport, exportMessages } = parseOptions();
   const startedAt = new Date();
   console.log('engine bench (fake Ollama over real HTTP; orchestration is the real core)');
   const engine = await benchEngine({ ...engineOptions, log: (line) => console.log(`  ${line}`) });
@@ -137,6 +150,20 @@ async function main(): Promise<void> {
   if (retrieval.status === 'ok') printLeaves(retrieval.result);
   else console.log(`  ${retrieval.status}: ${retrieval.note}`);
 
+  console.log('\nexport bench (one tenant with 1,000,000 messages, streamed to a file)');
+  let exported: { status: 'ok' | 'skipped' | 'failed'; note?: string; result?: unknown };
+  if (skipExport) exported = { status: 'skipped', note: '--skip-export' };
+  else {
+    try {
+      const result = await benchExport({ log: (line) => console.log(`  ${line}`), ...(exportMessages ? { messages: exportMessages } : {}) });
+      exported = { status: 'ok', result };
+      printLeaves(result);
+    } catch (err) {
+      exported = { status: 'failed', note: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+      console.log(`  failed: ${exported.note}`);
+    }
+  }
+
   mkdirSync(out, { recursive: true });
   const file = join(out, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   const report = {
@@ -146,6 +173,7 @@ async function main(): Promise<void> {
     engine: { figures, result: engine },
     ingest,
     retrieval,
+    export: exported,
   };
   writeFileSync(file, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2));
   console.log(`\nwrote ${file}`);

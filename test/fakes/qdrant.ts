@@ -1,9 +1,11 @@
 /**
  * A fake Qdrant REST server on 127.0.0.1 (port 0), speaking the wire format the real
  * `@qdrant/js-client-rest` uses: collections exists/get/create/delete, payload index creation,
- * points upsert/delete (by ids or filter)/count, query and search with filters
- * (must/should/must_not, match.value/any/except, has_id, nested filters), score_threshold,
- * limit/offset, with_payload; cosine scoring on vectors normalised at upsert, as Qdrant does.
+ * points upsert/delete (by ids or filter)/count, set payload (by ids or filter), scroll (by id,
+ * with next_page_offset), query and search with filters (must/should/must_not,
+ * match.value/any/except, is_empty, has_id, nested filters), score_threshold, limit/offset,
+ * with_payload (true, false or a list of fields); cosine scoring on vectors normalised at
+ * upsert, as Qdrant does.
  * Filters are applied faithfully (nothing is assumed); every request is recorded so tests can
  * check what the client really sent.
  */
@@ -66,6 +68,8 @@ function matchCondition(point: Point, cond: any): boolean {
     return matchFilter(point, cond);
   }
   if (cond && Array.isArray(cond.has_id)) return cond.has_id.map(String).includes(String(point.id));
+  // Qdrant: true when the field is missing, null or an empty array.
+  if (cond && cond.is_empty && typeof cond.is_empty.key === 'string') return valuesAt(point.payload, cond.is_empty.key).length === 0;
   if (cond && typeof cond.key === 'string' && cond.match && typeof cond.match === 'object') {
     const vals = valuesAt(point.payload, cond.key);
     const m = cond.match;
@@ -94,6 +98,13 @@ function dot(a: number[], b: number[]): number {
   return s;
 }
 
+/** `with_payload`: true (all), false/absent (none), or the fields to include. */
+function payloadFor(p: Point, withPayload: unknown): Record<string, unknown> | undefined {
+  if (withPayload === true) return p.payload;
+  if (Array.isArray(withPayload)) return Object.fromEntries(withPayload.filter((k) => k in p.payload).map((k) => [k, p.payload[k]]));
+  return undefined;
+}
+
 function checkId(id: unknown): string {
   const uuid = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
   if ((typeof id === 'number' && Number.isInteger(id) && id >= 0) || (typeof id === 'string' && uuid.test(id))) return String(id);
@@ -119,7 +130,7 @@ export async function startFakeQdrant(): Promise<FakeQdrant> {
     const q = normalise(query);
     const limit = body.limit ?? 10;
     const offset = body.offset ?? 0;
-    const withPayload = body.with_payload ?? false;
+    const withPayload: unknown = body.with_payload ?? false;
     const hits = [...c.points.values()]
       .filter((p) => matchFilter(p, body.filter))
       .map((p) => ({ p, score: dot(q, p.vector) }))
@@ -130,9 +141,27 @@ export async function startFakeQdrant(): Promise<FakeQdrant> {
       id: p.id,
       version: 0,
       score,
-      ...(withPayload ? { payload: p.payload } : {}),
+      ...(withPayload ? { payload: payloadFor(p, withPayload) } : {}),
       ...(body.with_vector ? { vector: p.vector } : {}),
     }));
+  }
+
+  /** Points in id order from `offset` (an id, inclusive), as Qdrant scrolls. */
+  function scroll(c: Collection, body: any) {
+    const limit = body?.limit ?? 10;
+    const ids = [...c.points.keys()].sort();
+    const start = body?.offset === undefined || body?.offset === null ? 0 : ids.findIndex((id) => id >= String(body.offset));
+    const matching = (start < 0 ? [] : ids.slice(start)).map((id) => c.points.get(id)!).filter((p) => matchFilter(p, body?.filter));
+    const page = matching.slice(0, limit);
+    const next = matching[limit];
+    return {
+      points: page.map((p) => ({
+        id: p.id,
+        ...(body?.with_payload === false ? {} : { payload: payloadFor(p, body?.with_payload ?? true) }),
+        ...(body?.with_vector ? { vector: p.vector } : {}),
+      })),
+      next_page_offset: next ? next.id : null,
+    };
   }
 
   function route(method: string, path: string, body: any): unknown {
@@ -204,6 +233,19 @@ export async function startFakeQdrant(): Promise<FakeQdrant> {
       } else throw new HttpError(400, 'Format error in JSON body: points or filter');
       return opResult();
     }
+    if (method === 'POST' && rest === '/points/payload') {
+      if (!body?.payload || typeof body.payload !== 'object') throw new HttpError(400, 'Format error in JSON body: payload');
+      const targets = Array.isArray(body.points)
+        ? body.points.map((id: unknown) => c.points.get(checkId(id))).filter(Boolean)
+        : body.filter
+          ? [...c.points.values()].filter((p) => matchFilter(p, body.filter))
+          : undefined;
+      if (!targets) throw new HttpError(400, 'Format error in JSON body: points or filter');
+      // Set payload merges the given keys into each point's payload.
+      for (const p of targets as Point[]) Object.assign(p.payload, structuredClone(body.payload));
+      return opResult();
+    }
+    if (method === 'POST' && rest === '/points/scroll') return scroll(c, body);
     if (method === 'POST' && rest === '/points/count') {
       return { count: [...c.points.values()].filter((p) => matchFilter(p, body?.filter)).length };
     }

@@ -12,6 +12,10 @@ export function commandText(spec: CommandSpec, values: ArgValues): string {
   for (const arg of spec.args) {
     const v = values[arg.name];
     if (v === undefined || arg.kind === 'file') continue;
+    if (arg.kind === 'switch') {
+      if (v === true || v === 'true') parts.push(flagOf(arg));
+      continue;
+    }
     const value = String(v).trim();
     // A space inside a one-token value would shift every later argument.
     if (arg.kind !== 'text' && /\s/.test(value)) throw usageError(spec, `The ${arg.label} is one word (no spaces).`);

@@ -12,6 +12,7 @@ import type { CommandContext, CommandDeps, Handler, HandlerTable } from './handl
 import { channelHandlers } from './handlers/channel.js';
 import { knowledgeHandlers } from './handlers/knowledge.js';
 import { personaHandlers } from './handlers/persona.js';
+import { retentionHandlers } from './handlers/retention.js';
 import { workspaceHandlers } from './handlers/workspace.js';
 import { answerHandlers } from './handlers/answers.js';
 
@@ -24,7 +25,7 @@ export interface CommandReply {
 }
 
 /** Every command but `ask` has exactly one handler: the type fails to check if one is missing. */
-const handlers: HandlerTable = { ...personaHandlers, ...channelHandlers, ...knowledgeHandlers, ...workspaceHandlers, ...answerHandlers };
+const handlers: HandlerTable = { ...personaHandlers, ...channelHandlers, ...knowledgeHandlers, ...retentionHandlers, ...workspaceHandlers, ...answerHandlers };
 
 export class CommandHandlers {
   constructor(private readonly deps: CommandDeps) {}

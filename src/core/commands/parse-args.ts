@@ -23,13 +23,17 @@ export function parseArgs(spec: CommandSpec, rest: string): ArgValues {
 
 function readTokens(spec: CommandSpec, rest: string): ArgValues {
   const values: ArgValues = {};
-  const flags = new Map(spec.args.filter((a) => a.flag).map((a) => [flagOf(a), a]));
+  const flags = new Map(spec.args.filter((a) => a.flag || a.kind === 'switch').map((a) => [flagOf(a), a]));
   let s = rest.trim();
   const takeFlags = () => {
     for (let m = /^(--\S+)(?:\s+|$)/.exec(s); m && flags.size > 0; m = /^(--\S+)(?:\s+|$)/.exec(s)) {
       const arg = flags.get(m[1]!.toLowerCase());
       if (!arg) throw new ArgProblem(`There is no option \`${m[1]}\`.`);
       s = s.slice(m[0].length);
+      if (arg.kind === 'switch') {
+        values[arg.name] = true;
+        continue;
+      }
       const value = /^(\S+)\s*/.exec(s);
       if (!value || value[1]!.startsWith('--')) throw new ArgProblem(`\`${flagOf(arg)}\` needs a value.`);
       values[arg.name] = value[1];
@@ -37,7 +41,7 @@ function readTokens(spec: CommandSpec, rest: string): ArgValues {
     }
   };
   for (const arg of spec.args) {
-    if (arg.flag || arg.kind === 'file') continue;
+    if (arg.flag || arg.kind === 'file' || arg.kind === 'switch') continue;
     takeFlags();
     if (arg.kind === 'text') {
       if (s) values[arg.name] = s;
@@ -63,6 +67,11 @@ function checkValues(spec: CommandSpec, raw: ArgValues): ArgValues {
   for (const arg of spec.args) {
     if (arg.kind === 'file') continue;
     const given = raw[arg.name];
+    if (arg.kind === 'switch') {
+      if (given === true || given === 'true') out[arg.name] = true;
+      else if (given !== undefined && given !== false && given !== 'false') throw new ArgProblem(`\`${flagOf(arg)}\` takes no value.`);
+      continue;
+    }
     if (given === undefined || String(given).trim() === '') {
       if (arg.required) throw new ArgProblem(`The ${arg.label} is missing.`);
       continue;
@@ -72,7 +81,7 @@ function checkValues(spec: CommandSpec, raw: ArgValues): ArgValues {
   return out;
 }
 
-function checkValue(arg: Exclude<ArgSpec, { kind: 'file' }>, given: string | number): string | number {
+function checkValue(arg: Exclude<ArgSpec, { kind: 'file' | 'switch' }>, given: string | number | boolean): string | number {
   const text = String(given).trim();
   switch (arg.kind) {
     case 'integer':

@@ -3,6 +3,7 @@
  * slash commands are derived from this list; a command's behaviour lives in its handler, keyed
  * by id. Order matters: help, the README and Discord list commands in this order.
  */
+import { maxDocumentChannels } from '../../ports/knowledge.js';
 import { channelLimits, channelModes, personaLimits, promptLimits } from '../../ports/stores.js';
 import { ArgProblem, type ArgsOf, type ArgValues, type CommandSpec } from './spec.js';
 
@@ -21,26 +22,37 @@ const personaName = {
 /** The knowledge base keeps the first 200 characters of a title. */
 const MAX_TITLE = 200;
 
-/** `knowledge add <title>: <text>` (pasted) or `knowledge add [title]` (with an attached file). */
+/** `knowledge add [--here] <title>: <text>` (pasted) or `knowledge add [--here] [title]` (with an attached file). */
 function parseKnowledgeAdd(rest: string): ArgValues {
-  const trimmed = rest.trim();
+  let trimmed = rest.trim();
+  const here = /^--here(?:\s+|$)/i.exec(trimmed);
+  if (here) trimmed = trimmed.slice(here[0].length);
   if (trimmed.startsWith('--')) throw new ArgProblem('Options such as `--file` work only in the console; here, attach the file to your message.');
+  const scope = here ? { here: true } : {};
   const colon = trimmed.indexOf(':');
   if (colon > 0) {
     const title = trimmed.slice(0, colon).trim();
     const text = trimmed.slice(colon + 1).trim();
-    if (title && text) return { title, text };
+    if (title && text) return { ...scope, title, text };
   }
-  return trimmed ? { title: trimmed } : {};
+  return trimmed ? { ...scope, title: trimmed } : scope;
 }
 
-/** Named values (a Discord invocation) as the grammar's `<title>: <text>` or `[title]`. */
+/** Named values (a Discord invocation) as the grammar's `[--here] <title>: <text>` or `[--here] [title]`. */
 function knowledgeAddText(v: ArgValues): string {
+  const words = v.here === true ? 'knowledge add --here' : 'knowledge add';
   const text = v.text === undefined ? '' : String(v.text).trim();
   // The grammar reads "<title>: <text>"; a colon inside a file's title would split it.
   const title = String(v.title ?? '').trim().replace(/:/g, ' -');
-  if (!text) return `knowledge add${title ? ` ${title}` : ''}`;
-  return `knowledge add ${title || text.split('\n')[0]!.slice(0, 60).replace(/:/g, ' -')}: ${text}`;
+  if (!text) return `${words}${title ? ` ${title}` : ''}`;
+  return `${words} ${title || text.split('\n')[0]!.slice(0, 60).replace(/:/g, ' -')}: ${text}`;
+}
+
+/** `retention <days>` sets, `retention show` (or `retention` alone) shows. */
+function parseRetention(rest: string): ArgValues {
+  const given = rest.trim();
+  if (given === '' || given.toLowerCase() === 'show') return {};
+  return { days: given };
 }
 
 const specs = [
@@ -159,17 +171,47 @@ const specs = [
       { kind: 'text', name: 'title', label: 'document title', description: 'Document title', maxLength: MAX_TITLE },
       { kind: 'text', name: 'text', label: 'text', description: 'Pasted text (instead of a file)' },
       { kind: 'file', name: 'attachment', label: 'file', description: 'A .txt, .md, .pdf or .html file' },
+      { kind: 'switch', name: 'here', label: 'here', description: 'Use the document in this channel only (default: everywhere)' },
     ],
     admin: true,
     private: true,
     about: 'teach it a document: pasted text, or a file sent with `knowledge add [title]`',
-    notes: 'console: `knowledge add --file PATH [title]`',
-    examples: ['knowledge add Holidays: We close on 24 Dec.', 'knowledge add Handbook', 'knowledge add'],
+    notes: '`--here`: only in this channel, else everywhere; a new version of a title keeps its channels; console: `knowledge add --file PATH [--here] [title]`',
+    examples: ['knowledge add Holidays: We close on 24 Dec.', 'knowledge add Handbook', 'knowledge add', 'knowledge add --here Payroll: Paid on the 25th.'],
     parse: parseKnowledgeAdd,
-    syntax: 'knowledge add <title>: <text>',
+    syntax: 'knowledge add [--here] <title>: <text>',
     fromValues: knowledgeAddText,
   },
-  { id: 'knowledge.list', words: ['knowledge', 'list'], args: [], admin: true, private: true, about: 'documents it knows', examples: ['knowledge list'] },
+  {
+    id: 'knowledge.list',
+    words: ['knowledge', 'list'],
+    args: [],
+    admin: true,
+    private: true,
+    about: 'documents it knows, and the channels each is used in',
+    examples: ['knowledge list'],
+  },
+  {
+    id: 'knowledge.restrict',
+    words: ['knowledge', 'restrict'],
+    args: [
+      { kind: 'word', name: 'id', label: 'document id', description: 'Document id (from knowledge list)', required: true },
+      {
+        kind: 'text',
+        name: 'channels',
+        label: 'channels',
+        description: 'The channels to use it in (#name ...), "here", or "all" for everywhere again',
+        required: true,
+        placeholder: '<channel> [<channel> ...]',
+        maxLength: 2000,
+      },
+    ],
+    admin: true,
+    private: true,
+    about: 'use a document only in these channels (`all`: everywhere again)',
+    notes: `\`here\` names this channel; at most ${maxDocumentChannels} channels; DMs use workspace-wide documents only`,
+    examples: ['knowledge restrict 3f2a9c1e #hr #people', 'knowledge restrict 3f2a9c1e all', 'knowledge restrict 3f2a9c1e here'],
+  },
   {
     id: 'knowledge.remove',
     words: ['knowledge', 'remove'],
@@ -178,6 +220,26 @@ const specs = [
     private: true,
     about: 'forget a document',
     examples: ['knowledge remove 3f2a'],
+  },
+  {
+    id: 'retention',
+    words: ['retention'],
+    args: [
+      {
+        kind: 'integer',
+        name: 'days',
+        label: 'number of days',
+        description: "Days to keep conversations, up to the plan's limit (leave out to show the rules)",
+        min: 1,
+      },
+    ],
+    admin: true,
+    private: true,
+    about: 'how long conversations are kept here (`show`: the rules for everything kept)',
+    notes: "at most the plan's limit; messages older than that are deleted within the hour",
+    examples: ['retention 30', 'retention show', 'retention'],
+    parse: parseRetention,
+    syntax: 'retention <days>|show',
   },
   { id: 'usage', words: ['usage'], args: [], admin: true, private: true, about: "today's and this month's usage against the limits", examples: ['usage'] },
   {

@@ -56,10 +56,15 @@ export interface FileArg extends ArgBase {
   kind: 'file';
 }
 
-export type ArgSpec = WordArg | TextArg | NumberArg | ChoiceArg | FileArg;
+/** An option without a value, given as `--name` (Discord: a true/false option). */
+export interface SwitchArg extends ArgBase {
+  kind: 'switch';
+}
 
-/** Argument values by name, as a platform hands them over or the parser reads them. */
-export type ArgValues = Record<string, string | number | undefined>;
+export type ArgSpec = WordArg | TextArg | NumberArg | ChoiceArg | FileArg | SwitchArg;
+
+/** Argument values by name, as a platform hands them over or the parser reads them (a switch is `true`). */
+export type ArgValues = Record<string, string | number | boolean | undefined>;
 
 export interface CommandSpec {
   /** Stable id, the words joined by dots: handlers are keyed by it. */
@@ -91,7 +96,13 @@ export interface CommandSpec {
   ownSlashCommand?: boolean;
 }
 
-type ValueOf<A extends ArgSpec> = A extends ChoiceArg ? A['choices'][number] : A extends NumberArg ? number : string;
+type ValueOf<A extends ArgSpec> = A extends ChoiceArg
+  ? A['choices'][number]
+  : A extends NumberArg
+    ? number
+    : A extends SwitchArg
+      ? boolean
+      : string;
 type Valued<As extends readonly ArgSpec[]> = Exclude<As[number], FileArg>;
 
 /** The typed arguments a parsed command carries (files arrive as attachments, not values). */
@@ -119,7 +130,7 @@ export function syntaxOf(spec: CommandSpec): string {
   const parts: string[] = [...spec.words];
   for (const arg of spec.args) {
     if (arg.kind === 'file') continue;
-    const shown = arg.flag ? `${flagOf(arg)} ${placeholderOf(arg)}` : placeholderOf(arg);
+    const shown = arg.kind === 'switch' ? flagOf(arg) : arg.flag ? `${flagOf(arg)} ${placeholderOf(arg)}` : placeholderOf(arg);
     parts.push(arg.required ? shown : `[${shown}]`);
   }
   return parts.join(' ');
