@@ -5,12 +5,13 @@
  * being answered is kept and the command says to run again; the same user id in another tenant
  * is untouched; the audit row records counts, not the user.
  */
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminDeps } from '../src/admin/commands.js';
 import { runAdmin } from '../src/admin/run.js';
-import { answerJobs, documents, installations, installationUsers, messages, personas } from '../src/db/schema.js';
+import { answerFeedback, answerJobs, answers, documents, installations, installationUsers, messages, personas } from '../src/db/schema.js';
 import { exportTenant } from '../src/governance/export.js';
 import { FORGOTTEN_USER } from '../src/governance/forget-count.js';
 import type { Tenant } from '../src/ports/tenancy.js';
@@ -76,6 +77,15 @@ describe('users forget', () => {
     // Named in another's entry, inside text, and beside a different user whose id starts like hers.
     await deps.audit.record(tenant, BOB, 'persona.create', { name: 'bard', by: ALICE, note: `asked by <@${ALICE}>`, other: `${ALICE}0` });
     await deps.knowledge!.knowledge!.add(tenant, { title: 'Handbook', text: 'The handbook.', addedBy: ALICE }, tenant.limits);
+    // An answer she asked for, and her vote on an answer bob asked for (bob voted too).
+    const answer = (askerId: string, threadId: string) => ({ id: randomUUID(), channelId: 'C1', threadId, askerId, questionMessageId: null, answerMessageId: null, persona: 'assistant', sources: [], stopped: false });
+    const hers = answer(ALICE, 't-alice');
+    const his = answer(BOB, 't-bob');
+    await deps.answers.record(tenant, hers);
+    await deps.answers.record(tenant, his);
+    await deps.answers.vote(tenant, hers.id, ALICE, 'positive');
+    await deps.answers.vote(tenant, his.id, ALICE, 'negative');
+    await deps.answers.vote(tenant, his.id, BOB, 'positive');
   }
 
   beforeAll(async () => {
@@ -134,8 +144,12 @@ describe('users forget', () => {
     expect(doc!.addedBy).toBe(FORGOTTEN_USER);
     const users = await t.database.db.select().from(installationUsers).where(eq(installationUsers.tenantId, a.tenantId));
     expect(users.map((u) => u.userId)).toEqual([BOB]);
-    // Bob's rows are his as before.
+    // Bob's rows are his as before: his answer's record and his vote stay, hers are gone.
     expect(text).toContain(BOB);
+    const records = await t.database.db.select().from(answers).where(eq(answers.tenantId, a.tenantId));
+    expect(records.map((r) => r.askerId)).toEqual([BOB]);
+    const votes = await t.database.db.select().from(answerFeedback).where(eq(answerFeedback.tenantId, a.tenantId));
+    expect(votes.map((v) => v.userId)).toEqual([BOB]);
     const audit = await deps.audit.recent(a);
     expect(audit.find((e) => e.action === 'persona.create')).toMatchObject({
       actor: BOB,
