@@ -13,6 +13,11 @@ export interface ChatRequest {
   /** Upper bound on generated tokens (Ollama's num_predict). */
   maxTokens?: number;
   signal?: AbortSignal;
+  /**
+   * The conversation this call belongs to (tenant, channel, thread): a pool of backends keeps a
+   * conversation on the backend that served it where that costs nothing (Ollama's prompt cache).
+   */
+  affinity?: string;
 }
 
 export interface ChatResult {
@@ -70,4 +75,15 @@ export interface LlmBackend {
   hasModel(model: string): Promise<boolean>;
   /** Pulls any of `models` the backend lacks, reporting progress lines. */
   ensureModels(models: string[], onProgress: (line: string) => void): Promise<void>;
+}
+
+/**
+ * Backend slots as admission sees them: admission never lets more calls run than the backends
+ * that can serve now have slots, so no backend's own queue fills.
+ */
+export interface SlotCapacity {
+  /** Slots on backends that can serve now (the sum of their parallel); 0 while none can. */
+  capacity(): number;
+  /** `listener` runs whenever capacity() may have changed; returns the unsubscribe. */
+  onCapacityChange(listener: () => void): () => void;
 }
