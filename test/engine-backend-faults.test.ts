@@ -46,12 +46,25 @@ describe('backend faults', () => {
     expect(r.sink.final).toBe(textFor(ErrorCode.LlmOverloaded, vocabularies.console));
   });
 
-  it('a stalled stream is abandoned with a reply, and the partial text is replaced', async () => {
+  it('a stream that stalls part-way keeps its partial text, marked as cut off, in the reply and in memory', async () => {
+    fake.queueReply('One two three four five six.');
     fake.stallAfter(3);
     const r = await t.send('tell me a long story');
     expect(r.outcome).toBe('failed');
-    expect(r.sink.final).toBe(textFor(ErrorCode.LlmStalled, vocabularies.console));
+    expect(r.sink.final).toMatch(/^One two three\n\n_\(cut off: the language model stopped answering; please ask again for the rest\)_$/);
     expect(r.sink.started).toBe(1);
+    const tenant = (await t.core.tenants.resolve('console', 'acme'))!;
+    const history = await t.core.memory.window(tenant, { channelId: 'general', threadId: null }, { maxMessages: 10, tokenBudget: 10_000 });
+    expect(history.at(-1)).toMatchObject({ role: 'assistant', content: 'One two three\n\n(cut off)' });
+    // The three tokens sent before the stall are metered.
+    expect((await t.core.usage.today(tenant)).completionTokens).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a stream that stalls before any text is a clear "took too long" reply', async () => {
+    fake.stallAfter(0);
+    const r = await t.send('tell me a long story');
+    expect(r.outcome).toBe('failed');
+    expect(r.sink.final).toBe(textFor(ErrorCode.LlmStalled, vocabularies.console));
   });
 
   it('a slow first byte past the stall limit is a time-out reply', async () => {

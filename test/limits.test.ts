@@ -3,7 +3,7 @@
  * limit changes, fairness and utilisation. Tasks are held open by the test and released one by
  * one, so every assertion is about counts and order, never about elapsed time.
  */
-import type Bottleneck from 'bottleneck';
+import type { FairQueue } from '../src/limits/fair-queue.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BottleneckAdmission, type BottleneckAdmissionOptions } from '../src/limits/limiter.js';
 import { plans } from '../src/limits/plans.js';
@@ -257,9 +257,9 @@ describe('BottleneckAdmission (in-process)', () => {
     expect(probe.peakByTenant.get('acme')).toBe(3);
   });
 
-  // Even a tenant whose cap covers its whole backlog (so it fills the global queue) cannot
-  // make a quiet tenant wait behind it: a tenant's first job in the global queue outranks
-  // another tenant's later ones.
+  // Even a tenant whose cap covers its whole backlog (so it fills the fair queue) cannot make a
+  // quiet tenant wait behind it: the quiet one re-enters at the noisy one's counter, and the
+  // noisy one's every job raises its own.
   it.each([
     ['capped noisy tenant: quiet starts promptly', 2],
     ['uncapped noisy tenant: quiet still starts promptly', 40],
@@ -270,10 +270,10 @@ describe('BottleneckAdmission (in-process)', () => {
     const runs = [];
     for (let i = 0; i < 40; i++) runs.push(a.run({ tenantId: 'noisy' }, limitsOf({ maxConcurrent: noisyCap }), probe.task('noisy', `noisy${i}`)));
     await waitFor(() => probe.starts.length === parallel, 'noisy fills the slots');
-    // Let the noisy backlog move as far into the global queue as its cap allows (peeking at
-    // the private global limiter only to know when that has settled).
-    const global = (a as unknown as { built: { global: Bottleneck } }).built.global;
-    await waitFor(() => global.counts().QUEUED === noisyCap - parallel, 'noisy backlog in the global queue');
+    // Let the noisy backlog move as far into the fair queue as its cap allows (peeking at the
+    // private fair queue only to know when that has settled).
+    const fair = (a as unknown as { fair: FairQueue }).fair;
+    await waitFor(() => fair.stats().waiting === noisyCap - parallel, 'noisy backlog in the fair queue');
     for (let i = 0; i < 2; i++) runs.push(a.run({ tenantId: 'quiet' }, limitsOf({ maxConcurrent: 2 }), probe.task('quiet', `quiet${i}`)));
 
     await drain(probe, 42);

@@ -210,8 +210,15 @@ describe.sequential('Slack AI-app surface', () => {
       expect(text.endsWith('_(stopped)_')).toBe(true);
       expect(blockOf(done, 'actions')).toBeUndefined();
       const db = h.tdb.database.db;
-      const [job] = await db.select().from(answerJobs).where(eq(answerJobs.threadId, '3050.000100'));
-      expect(job).toMatchObject({ state: 'answered', stopRequestedBy: 'UPLAINA' });
+      // The job is marked answered just after the reply went out.
+      const job = await vi.waitFor(
+        async () => {
+          const [row] = await db.select().from(answerJobs).where(eq(answerJobs.threadId, '3050.000100'));
+          expect(row).toMatchObject({ state: 'answered', stopRequestedBy: 'UPLAINA' });
+          return row;
+        },
+        { timeout: 5_000, interval: 20 },
+      );
       const [row] = await db.select().from(answers).where(eq(answers.id, job!.id));
       expect(row!.stopped).toBe(true);
       const remembered = await db.select().from(messages).where(and(eq(messages.threadId, '3050.000100'), eq(messages.role, 'assistant')));

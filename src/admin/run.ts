@@ -78,7 +78,8 @@ ${governanceHelp}
   guild id or the console workspace name (see "tenants list").
   Limit keys: maxConcurrent, requestsPerMinute, tokensPerDay, maxQueued, maxDocuments,
   maxChunks, maxFileBytes, retentionDays (days conversations are kept at most; tenant
-  admins may choose less); values are whole numbers (100_000 is accepted).
+  admins may choose less), weight (share of the backends while tenants compete: 2 gets
+  twice the tokens of 1); values are whole numbers (100_000 is accepted).
   Every change is recorded in the tenant's audit log with actor "operator".
   Exit codes: 0 done, 1 failed (or files were refused), 2 bad input.
 `;

@@ -4,7 +4,7 @@
  * persona and sources, who asked). The writes are kept through a database blip rather than lost.
  */
 import type { Logger } from '../logger.js';
-import type { AnswerBook, ConversationKey, ConversationStore, UsageLedger } from '../ports/stores.js';
+import type { AnswerBook, ConversationKey, ConversationStore, QuotaReservation, UsageLedger } from '../ports/stores.js';
 import type { TenantScope } from '../ports/tenancy.js';
 import type { AnswerMetrics } from './answer-metrics.js';
 import { persistently } from './persistently.js';
@@ -21,6 +21,8 @@ export interface GivenAnswer {
   promptTokens: number;
   completionTokens: number;
   stopped: boolean;
+  /** The quota reservation this answer held: released as its tokens are metered. */
+  reservation?: QuotaReservation;
 }
 
 export class AnswerRecords {
@@ -42,7 +44,7 @@ export class AnswerRecords {
       { logger, what: 'answer memory' },
     );
     const metered = persistently(
-      () => usage.record(scope, { requests: 1, promptTokens: a.promptTokens, completionTokens: a.completionTokens }),
+      () => usage.record(scope, { requests: 1, promptTokens: a.promptTokens, completionTokens: a.completionTokens, ...(a.reservation ? { release: a.reservation } : {}) }),
       { logger, what: 'usage' },
     );
     const recorded = remembered.then((answerMessageId) =>

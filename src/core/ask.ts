@@ -1,6 +1,7 @@
 /**
- * Answering a question: persist it, check the quota, wait for admission, retrieve, build the
- * prompt, stream from the backend into the reply, persist the answer and meter the tokens.
+ * Answering a question: persist it, reserve its tokens against the quota, wait for admission
+ * (token-fair, telling the user why it waits), retrieve, build the prompt, stream from the
+ * backend into the reply, persist the answer, meter the tokens and settle the reservation.
  */
 import type { Logger } from '../logger.js';
 import type { MetricRegistry } from '../metrics.js';
@@ -8,15 +9,17 @@ import { citationLine } from './prompt-block.js';
 import { buildPrompt } from './prompt.js';
 import type { ReplyStream } from './reply/stream.js';
 import type { Tenant } from '../ports/tenancy.js';
-import type { AnswerBook, ChannelSettings, ConversationKey, ConversationStore, Persona, PersonaCatalog, StoredMessage, UsageLedger } from '../ports/stores.js';
-import { BusyError, type Admission } from '../ports/admission.js';
-import { LlmError, type LlmBackend } from '../ports/llm.js';
+import type { AnswerBook, ChannelSettings, ConversationKey, ConversationStore, Persona, PersonaCatalog, QuotaReservation, StoredMessage, UsageLedger } from '../ports/stores.js';
+import { BusyError, type Admission, type AdmittedSlot } from '../ports/admission.js';
+import { LlmError, type ChatMessage, type LlmBackend } from '../ports/llm.js';
 import type { InboundMessage } from '../ports/messages.js';
-import type { AskedIn, KnowledgeBase, Passage } from '../ports/knowledge.js';
+import type { AskedIn, KnowledgeBase } from '../ports/knowledge.js';
 import { AnswerStopped, type AnswerProgress, type HandleOutcome } from '../ports/engine.js';
 import { interruptionOf } from './interruption.js';
-import { AnswerRecords } from './answer-records.js';
-import { STATUS } from './status-text.js';
+import { AnswerRecords, type GivenAnswer } from './answer-records.js';
+import { AnswerContext, askedIn } from './answer-context.js';
+import { WorkEstimator } from './work-estimate.js';
+import { STATUS, waitStatus } from './status-text.js';
 import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
 import { outcome } from './outcome.js';
 import { AnswerMetrics } from './answer-metrics.js';
@@ -67,10 +70,13 @@ const WAIT_STATUS_AFTER_MS = 250;
 export class AskPipeline {
   private readonly metrics: AnswerMetrics;
   private readonly records: AnswerRecords;
+  private readonly context: AnswerContext;
+  private readonly estimator = new WorkEstimator();
 
   constructor(private readonly deps: AskDeps) {
     this.metrics = new AnswerMetrics(deps.metrics);
     this.records = new AnswerRecords({ memory: deps.memory, usage: deps.usage, answers: deps.answers, metrics: this.metrics, logger: deps.logger });
+    this.context = new AnswerContext({ ...deps, metrics: this.metrics, defaultPersona: deps.options.defaultPersona });
   }
 
   async answer(
@@ -82,11 +88,12 @@ export class AskPipeline {
     progress: AnswerProgress = {},
   ): Promise<HandleOutcome> {
     const { memory, usage, admission, options } = this.deps;
-    const { metrics } = this;
+    const { metrics, context } = this;
+    const words = vocabularies[msg.platform];
     const started = performance.now();
     const key = { channelId: msg.channelId, threadId: msg.threadId };
 
-    await this.bringInThread(tenant, msg, key);
+    await context.bringInThread(tenant, msg, key);
     // Independent round trips run together: each sequential one adds to every answer's latency.
     // The window is read alongside the question's insert, so it may or may not include it: it
     // asks for one message more and keeps only what is older than the question.
@@ -98,18 +105,21 @@ export class AskPipeline {
       progress.questionStored?.(id);
       return id;
     };
-    const [questionId, today, persona, recent, hasDocuments] = await Promise.all([
+    const [questionId, persona, recent, hasDocuments] = await Promise.all([
       storeQuestion(),
-      usage.today(tenant),
-      this.persona(tenant, settings),
+      context.persona(tenant, settings),
       maxMessages > 0 ? memory.window(tenant, key, { maxMessages: maxMessages + 1, tokenBudget: options.memoryTokenBudget }) : [],
-      settings.retrieval && this.deps.knowledge ? this.hasDocuments(tenant, askedIn(msg)) : false,
+      settings.retrieval && this.deps.knowledge ? context.hasDocuments(tenant, askedIn(msg)) : false,
     ]);
     const history = maxMessages > 0 ? recent.filter((m) => m.id < questionId).slice(-maxMessages) : [];
     // The conversation's first question names its thread, where threads have names.
     if (maxMessages > 0 && history.length === 0) void reply.title(question);
 
-    if (today.tokens >= tenant.limits.tokensPerDay) {
+    const prompt = buildPrompt({ systemPrompt: persona.systemPrompt, passages: [], history, question });
+    const { work, reserve } = this.estimator.estimate(tenant.tenantId, prompt, { withDocuments: hasDocuments, maxTokens: persona.maxTokens });
+    // Held against the daily quota until the answer is metered: concurrent questions cannot overshoot it.
+    const reservation = await usage.reserve(tenant, reserve, tenant.limits.tokensPerDay);
+    if (!reservation) {
       await usage.record(tenant, { rejected: 1 });
       metrics.quotaRefusals.inc({});
       const limit = tenant.limits.tokensPerDay.toLocaleString('en-US');
@@ -117,7 +127,7 @@ export class AskPipeline {
         ErrorCode.QuotaExhausted,
         (v) => `This ${v.workspace} has used its ${limit} tokens for today. The allowance resets at midnight UTC.`,
       );
-      await reply.finish(quota.userText(vocabularies[msg.platform]), { kind: 'notice' });
+      await reply.finish(quota.userText(words), { kind: 'notice' });
       return outcome('refused', true, quota.code);
     }
 
@@ -126,14 +136,16 @@ export class AskPipeline {
     let slotGranted = false;
     const generated: Generated = { text: '', tokens: 0 };
     progress.waiting?.();
-    const waitStatus = setTimeout(() => void (slotGranted || reply.status(STATUS.waiting())), WAIT_STATUS_AFTER_MS);
-    const kept = { persona: persona.name, questionId, answerId: progress.answerId, askerId: msg.caller.userId };
+    const waitShown = setTimeout(() => void (slotGranted || reply.status(STATUS.waiting())), WAIT_STATUS_AFTER_MS);
+    const kept = { persona: persona.name, questionId, answerId: progress.answerId, askerId: msg.caller.userId, reservation };
     try {
       const { result, passages } = await admission.run(
         tenant,
         tenant.limits,
-        () => this.generate(tenant, question, persona, history, hasDocuments && askedIn(msg), reply, msg.signal, generated, progress),
+        (slot) => this.generate(tenant, question, persona, history, hasDocuments && askedIn(msg), reply, msg.signal, generated, progress, slot, key),
         {
+          work,
+          onWait: (wait) => void (slotGranted || reply.status(waitStatus(wait, words))),
           onStart: (waited) => {
             slotGranted = true;
             waitMs = waited;
@@ -143,6 +155,7 @@ export class AskPipeline {
           ...(msg.signal ? { signal: msg.signal } : {}),
         },
       );
+      this.estimator.learn(tenant.tenantId, result.completionTokens);
       const cite = citationLine(passages);
       const text = (result.text.trim() || EMPTY_ANSWER) + (cite ? `\n\n${cite}` : '');
       const sources = [...new Set(passages.map((p) => p.title))];
@@ -168,33 +181,38 @@ export class AskPipeline {
     } catch (err) {
       const interrupted = interruptionOf(msg, err);
       if (interrupted) {
-        // Left as it is for whoever resumes the job; the runner keeps the tokens generated so far.
+        // Left as it is for whoever resumes the job (it reserves again); the runner keeps the tokens generated so far.
         reply.abandon();
+        await usage.record(tenant, { release: reservation }).catch(() => undefined);
         throw interrupted;
       }
+      const partial = generated.text.trim();
       const stop = stopOf(msg);
-      if (stop) {
-        // Stopped by someone: the partial answer stays, marked, remembered and metered as such.
-        const partial = generated.text.trim();
-        await this.deliver(tenant, key, reply, partial ? `${partial}\n\n${STOPPED_MARK}` : STOPPED_EARLY, {
+      // Stopped by someone, or cut off by the backend part-way: the partial answer stays, marked,
+      // remembered and metered as such (instead of a "can't reach the model" that hides it).
+      const cutOff = !stop && partial && err instanceof LlmError && err.kind !== 'aborted';
+      if (stop || cutOff) {
+        const mark = stop ? STOPPED : CUT_OFF;
+        await this.deliver(tenant, key, reply, partial ? `${partial}\n\n${mark.shown}` : mark.early, {
           ...kept,
-          content: partial ? `${partial}\n\n(stopped)` : '(stopped before answering)',
+          content: partial ? `${partial}\n\n${mark.kept}` : mark.keptEarly,
           sources: [],
           promptTokens: 0,
           completionTokens: generated.tokens,
-          stopped: true,
+          stopped: !!stop,
         });
-        this.deps.logger.info({ tenantId: tenant.tenantId, answerId: progress.answerId, tokens: generated.tokens }, 'answer stopped');
-        return { ...outcome('answered', true), answer: { persona: persona.name, passages: 0, promptTokens: 0, completionTokens: generated.tokens, waitMs, stopped: true } };
+        if (stop) this.deps.logger.info({ tenantId: tenant.tenantId, answerId: progress.answerId, tokens: generated.tokens }, 'answer stopped');
+        else this.deps.logger.warn({ tenantId: tenant.tenantId, code: asBotError(err).code, tokens: generated.tokens, err: String(err) }, 'answer cut off by the backend');
+        const answer = { persona: persona.name, passages: 0, promptTokens: 0, completionTokens: generated.tokens, waitMs, ...(stop ? { stopped: true } : {}) };
+        return stop ? { ...outcome('answered', true), answer } : { ...outcome('failed', true, asBotError(err).code), answer };
       }
       // An answer cut short otherwise (the console's Ctrl-C) still cost what was generated.
-      if (err instanceof LlmError && err.kind === 'aborted' && generated.tokens > 0) {
-        await usage.record(tenant, { requests: 1, completionTokens: generated.tokens });
-        metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, generated.tokens);
-      }
-      return this.fail(tenant, err, reply, vocabularies[msg.platform]);
+      const spent = err instanceof LlmError && err.kind === 'aborted' ? generated.tokens : 0;
+      await usage.record(tenant, { ...(spent > 0 ? { requests: 1, completionTokens: spent } : {}), release: reservation });
+      if (spent > 0) metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, spent);
+      return this.fail(tenant, err, reply, words);
     } finally {
-      clearTimeout(waitStatus);
+      clearTimeout(waitShown);
     }
   }
 
@@ -202,20 +220,11 @@ export class AskPipeline {
    * The final reply and the answer's records. The records go first (briefly: a feedback click
    * must find its answer), but a slow database never holds the reply back for long.
    */
-  private async deliver(tenant: Tenant, key: ConversationKey, reply: ReplyStream, text: string, given: Parameters<AnswerRecords['keep']>[2]) {
+  private async deliver(tenant: Tenant, key: ConversationKey, reply: ReplyStream, text: string, given: GivenAnswer & { reservation: QuotaReservation }) {
     const kept = this.records.keep(tenant, key, given);
     await Promise.race([kept, new Promise((r) => setTimeout(r, RECORDS_FIRST_MS).unref())]);
     await reply.finish(text, { kind: 'answer' });
     await kept;
-  }
-
-  /** Earlier thread messages the bot never saw come in once, on its first mention there, and only when memory has none. */
-  private async bringInThread(tenant: Tenant, msg: InboundMessage, key: ConversationKey): Promise<void> {
-    const { memory } = this.deps;
-    if (!msg.priorMessages?.length && !msg.threadHistory) return;
-    if (await memory.hasAny(tenant, key)) return;
-    const prior = msg.priorMessages?.length ? msg.priorMessages : await msg.threadHistory!().catch(() => []);
-    if (prior.length) await memory.appendMany(tenant, key, prior.map((m) => ({ role: m.role, userId: m.userId, content: m.text })));
   }
 
   /** Runs holding a backend slot: retrieval (it embeds on the backend) and the chat call. */
@@ -230,59 +239,37 @@ export class AskPipeline {
     signal: AbortSignal | undefined,
     generated: Generated,
     progress: AnswerProgress,
+    slot: AdmittedSlot,
+    key: ConversationKey,
   ) {
     const { backend, options } = this.deps;
-    const passages = withKnowledge ? await this.retrieve(tenant, question, withKnowledge) : [];
-    const messages = buildPrompt({ systemPrompt: persona.systemPrompt, passages, history, question });
-    const result = await backend.chat(
-      {
-        model: persona.model ?? options.chatModel,
-        messages,
-        ...(persona.temperature != null ? { temperature: persona.temperature } : {}),
-        ...(persona.maxTokens != null ? { maxTokens: persona.maxTokens } : {}),
-        ...(signal ? { signal } : {}),
-      },
-      (delta) => {
-        generated.text += delta;
-        // Ollama streams about one token per chunk: the count is exact enough to meter an answer cut short.
-        generated.tokens += 1;
-        progress.tokens?.(generated.tokens);
-        reply.update(generated.text);
-      },
-    );
-    return { result, passages };
-  }
-
-  /** Channel persona, else the tenant default, else the built-in default. */
-  private async persona(tenant: Tenant, settings: ChannelSettings): Promise<Persona> {
-    const { personas } = this.deps;
-    for (const name of [settings.persona, tenant.defaultPersona, this.deps.options.defaultPersona]) {
-      if (!name) continue;
-      const p = await personas.get(tenant, name);
-      if (p) return p;
-    }
-    throw new Error(`built-in persona ${this.deps.options.defaultPersona} is missing: seedBuiltins() was not run`);
-  }
-
-  /** Checked before waiting for a slot; a failing check only means no references. */
-  private async hasDocuments(tenant: Tenant, where: AskedIn): Promise<boolean> {
+    const passages = withKnowledge ? await this.context.retrieve(tenant, question, withKnowledge) : [];
+    const messages: ChatMessage[] = buildPrompt({ systemPrompt: persona.systemPrompt, passages, history, question });
     try {
-      return (await this.deps.knowledge?.hasDocuments(tenant, where)) ?? false;
+      const result = await backend.chat(
+        {
+          model: persona.model ?? options.chatModel,
+          messages,
+          ...(persona.temperature != null ? { temperature: persona.temperature } : {}),
+          ...(persona.maxTokens != null ? { maxTokens: persona.maxTokens } : {}),
+          ...(signal ? { signal } : {}),
+          // A conversation stays on the backend that holds its prompt cache.
+          affinity: `${tenant.tenantId}:${key.channelId}:${key.threadId ?? ''}`,
+        },
+        (delta) => {
+          generated.text += delta;
+          // Ollama streams about one token per chunk: the count is exact enough to meter an answer cut short.
+          generated.tokens += 1;
+          progress.tokens?.(generated.tokens);
+          reply.update(generated.text);
+        },
+      );
+      // The fair order charges what the backend really did, not the estimate.
+      slot.used({ promptTokens: result.promptTokens, outputTokens: result.completionTokens });
+      return { result, passages };
     } catch (err) {
-      this.deps.logger.warn({ err, tenant: tenant.tenantId }, 'knowledge check failed; answering without references');
-      return false;
-    }
-  }
-
-  /** Retrieval failing degrades to an answer without references, never to no answer. */
-  private async retrieve(tenant: Tenant, question: string, where: AskedIn): Promise<Passage[]> {
-    if (!this.deps.knowledge) return [];
-    try {
-      return await this.deps.knowledge.retrieve(tenant, question, where);
-    } catch (err) {
-      this.metrics.retrievalErrors.inc({ kind: err instanceof LlmError ? err.kind : 'failed' });
-      this.deps.logger.warn({ err: String(err), tenant: tenant.tenantId }, 'retrieval failed; answering without references');
-      return [];
+      slot.used({ promptTokens: 0, outputTokens: generated.tokens });
+      throw err;
     }
   }
 
@@ -302,14 +289,16 @@ export class AskPipeline {
   }
 }
 
-/** Where a message was asked, for channel-scoped documents (a thread's channelId is its channel). */
-const askedIn = (msg: InboundMessage): AskedIn => ({ channelId: msg.channelId, direct: msg.isDirect });
-
 /** Shown when the model returns nothing at all. */
 const EMPTY_ANSWER = '(The model returned an empty answer.)';
-/** Ends an answer someone stopped. */
-const STOPPED_MARK = '_(stopped)_';
-const STOPPED_EARLY = '_(stopped before I could answer)_';
+/** How an answer ends that was stopped or cut off part-way: as shown, as kept in memory, and with nothing yet. */
+const STOPPED = { shown: '_(stopped)_', kept: '(stopped)', early: '_(stopped before I could answer)_', keptEarly: '(stopped before answering)' };
+const CUT_OFF = {
+  shown: '_(cut off: the language model stopped answering; please ask again for the rest)_',
+  kept: '(cut off)',
+  early: '',
+  keptEarly: '',
+};
 /** How long the final reply waits for the answer's records (a feedback click must find them). */
 const RECORDS_FIRST_MS = 2_000;
 

@@ -184,6 +184,8 @@ export const usage = pgTable(
     promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
     completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
     rejected: integer('rejected').notNull().default(0),
+    /** Tokens held by answers under way (reserved at admission, released when metered). */
+    reservedTokens: bigint('reserved_tokens', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.day] })],
 );

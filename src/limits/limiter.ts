@@ -1,13 +1,13 @@
 /**
- * Admission with Bottleneck: one limiter per tenant (a Bottleneck Group keyed by tenant id)
- * in front of one global limiter sized to the backend's parallel slots.
+ * Admission: Bottleneck keeps each tenant's hard caps (a Bottleneck Group keyed by tenant id:
+ * requests at once, per minute, queued); behind it a FairQueue decides which waiting job gets
+ * the next backend slot, token-fair across tenants (see fair-queue.ts). With Redis a shared
+ * global Bottleneck limiter also keeps all instances together within the backend slots.
  *
- * Fairness comes from the chaining: a job enters the global FIFO only once it holds one of its
- * tenant's `maxConcurrent` slots, so a tenant can never have more than `maxConcurrent` jobs in
- * the global queue, however many it submits; everyone else's jobs are interleaved with them.
- * We chain by hand (tenant job = "schedule on the global limiter") instead of
- * `limiter.chain(global)`: same semantics, but a job whose caller already got "busy" (wait
- * time-out) is skipped before it takes a place in the global queue.
+ * A job enters the fair queue only once it holds one of its tenant's `maxConcurrent` slots, so a
+ * tenant can never have more than `maxConcurrent` jobs waiting for a backend slot, however many
+ * it submits. We chain by hand instead of `limiter.chain()` so a job whose caller already got
+ * "busy" (wait time-out) is skipped before it takes a place further on.
  *
  * The wait time-out is ours: Bottleneck's `expiration` measures running time, not waiting time,
  * and it has no API to remove one queued job. A job that waited `queueWaitMs` is marked
@@ -19,12 +19,17 @@ import type { Logger } from '../logger.js';
 import { noMetrics, type MetricRegistry } from '../metrics.js';
 import { AdmissionMetrics } from './admission-metrics.js';
 import { buildLimiters, settle, type Limiters } from './bottleneck-limiters.js';
+import { FairQueue, serviceOf, type FairGrant, type FairTicket } from './fair-queue.js';
+import { rateWindow } from './rate-window.js';
 import type { TenantScope, TenantLimits } from '../ports/tenancy.js';
-import { BusyError, type Admission, type AdmissionStats, type RunOptions } from '../ports/admission.js';
+import type { SlotCapacity } from '../ports/llm.js';
+import { BusyError, type Admission, type AdmissionStats, type AdmittedSlot, type RunOptions, type WaitInfo, type WorkEstimate } from '../ports/admission.js';
 
 export interface BottleneckAdmissionOptions {
-  /** Backend slots (OLLAMA_PARALLEL): jobs running at once over all tenants (and instances with Redis). */
+  /** Backend slots (OLLAMA_PARALLEL over all backends): jobs running at once over all tenants (and instances with Redis). */
   parallel: number;
+  /** The backends' slots that can serve now (a pool's healthy ones); `parallel` when absent. */
+  slots?: SlotCapacity;
   /** Jobs waiting in this process over all tenants (QUEUE_MAX) before new ones get "busy". */
   queueMax: number;
   /** Longest wait for a slot (QUEUE_WAIT_MS) before the caller gets "busy". */
@@ -54,10 +59,19 @@ interface PendingJob {
   readonly tenantId: string;
   readonly enqueuedAt: number;
   state: JobState;
-  /** Where the job waits: for a tenant slot, or (holding one) for a global slot. */
+  /** Where the job waits: for a tenant slot, or (holding one) for a backend slot. */
   stage: 'tenant' | 'global';
   timer?: NodeJS.Timeout;
   reject: (error: unknown) => void;
+  /** Its place in the fair queue while it waits there. */
+  ticket?: FairTicket;
+  /** Lets go of the tenant slot of a job cancelled in the fair queue. */
+  leave?: () => void;
+  onWait?: (wait: WaitInfo) => void;
+  /** The last wait reported, so an unchanged one is not repeated. */
+  told?: string;
+  /** Until when the job waits for its tenant's per-minute budget (ms epoch). */
+  rateUntil?: number;
 }
 
 /** What a tenant limiter was last configured with. */
@@ -77,8 +91,9 @@ export class BottleneckAdmission implements Admission {
   private readonly applied = new WeakMap<Bottleneck, AppliedLimits>();
   private readonly pending = new Set<PendingJob>();
   private readonly queuedByTenant = new Map<string, number>();
-  /** Jobs per tenant waiting for or holding a global slot, for fair priorities. */
-  private readonly globalByTenant = new Map<string, number>();
+  private readonly fair: FairQueue;
+  private readonly unsubscribe?: () => void;
+  private waitTicker?: NodeJS.Timeout;
   private readonly refreshMs: number;
   private readonly metrics: AdmissionMetrics;
   private queued = 0;
@@ -89,6 +104,10 @@ export class BottleneckAdmission implements Admission {
   constructor(private readonly opts: BottleneckAdmissionOptions) {
     this.refreshMs = opts.reservoirRefreshIntervalMs ?? 60_000;
     this.metrics = new AdmissionMetrics(opts.metrics ?? noMetrics);
+    const slots = opts.slots;
+    this.fair = new FairQueue(slots ? () => slots.capacity() : () => opts.parallel);
+    // A backend coming back (or a new one) takes waiting work at once.
+    this.unsubscribe = slots?.onCapacityChange(() => this.fair.dispatch());
     const idleTimeoutMs = opts.idleTimeoutMs ?? 15 * 60_000;
     if (idleTimeoutMs <= opts.queueWaitMs) opts.logger?.warn({ idleTimeoutMs }, 'limiter idle timeout is shorter than the queue wait');
   }
@@ -99,7 +118,7 @@ export class BottleneckAdmission implements Admission {
     return this.built;
   }
 
-  run<T>(scope: TenantScope, limits: TenantLimits, task: () => Promise<T>, options: RunOptions = {}): Promise<T> {
+  run<T>(scope: TenantScope, limits: TenantLimits, task: (slot: AdmittedSlot) => Promise<T>, options: RunOptions = {}): Promise<T> {
     const { onStart, signal } = options;
     if (this.closing) return Promise.reject(new Error('admission is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -107,41 +126,63 @@ export class BottleneckAdmission implements Admission {
     // A tenant with no concurrency can never start a job: refuse rather than let it time out.
     if (limits.maxConcurrent < 1) return Promise.reject(this.refuse('tenant_queue_full'));
     if (this.queued >= this.opts.queueMax) return Promise.reject(this.refuse('global_queue_full'));
-    const { global, globalReady } = this.limiters();
+    const { global, globalReady, redis } = this.limiters();
     const limiter = this.tenantLimiter(tenantId, limits);
     const ready = Promise.all([globalReady, this.applied.get(limiter)?.ready]);
+    const estimate = serviceOf(options.work ?? DEFAULT_WORK);
 
-    return new Promise<T>((resolve, reject) => {
-      const job = this.enqueue(tenantId, reject);
+    return new Promise<T>((resolveRun, rejectRun) => {
+      // The tenant is active (not idle, for token-fair order) from now until the job is done.
+      const depart = this.fair.arrive(tenantId);
+      const resolve = (value: T) => (depart(), resolveRun(value));
+      const reject = (error: unknown) => (depart(), rejectRun(error));
+      const job = this.enqueue(tenantId, reject, options.onWait);
       // A caller that gives up while waiting leaves the queue now; Bottleneck skips the job later.
       signal?.addEventListener('abort', () => this.cancel(job, signal.reason), { once: true });
-      const start = async (): Promise<T | typeof SKIPPED> => {
-        if (job.state !== 'queued') return SKIPPED;
+      const start = async (): Promise<{ value: T | typeof SKIPPED; cost?: number }> => {
+        if (job.state !== 'queued') return { value: SKIPPED, cost: 0 };
         const waitedMs = this.markStarted(job);
+        let cost: number | undefined;
         try {
           onStart?.(waitedMs);
-          return await task();
+          const value = await task({ used: (actual: WorkEstimate) => void (cost = serviceOf(actual)) });
+          return { value, cost };
+        } catch (error) {
+          throw new TaskFailure(error, cost);
         } finally {
           job.state = 'finished';
           this.running -= 1;
         }
       };
-      const viaGlobal = (): Promise<T | typeof SKIPPED> => {
-        if (job.state !== 'queued') return Promise.resolve(SKIPPED);
-        job.stage = 'global';
-        // The global queue is FIFO within a priority. A tenant's first job in it goes ahead
-        // of another tenant's second or third, so a tenant holding several slots cannot make
-        // a quiet tenant wait behind its backlog (Bottleneck: 0 is the highest priority).
-        const held = this.globalByTenant.get(tenantId) ?? 0;
-        this.globalByTenant.set(tenantId, held + 1);
-        return global.schedule({ id: job.id, priority: Math.min(9, held) }, start).finally(() => {
-          const n = (this.globalByTenant.get(tenantId) ?? 1) - 1;
-          if (n > 0) this.globalByTenant.set(tenantId, n);
-          else this.globalByTenant.delete(tenantId);
+      const viaFair = () =>
+        new Promise<T | typeof SKIPPED>((done, fail) => {
+          if (job.state !== 'queued') return done(SKIPPED);
+          job.stage = 'global';
+          job.leave = () => done(SKIPPED);
+          job.ticket = this.fair.enqueue({
+            tenantId,
+            weight: limits.weight,
+            estimate,
+            start: (grant: FairGrant) => {
+              job.ticket = undefined;
+              // With Redis every instance also shares the backend slots through one global limiter.
+              const running = redis ? global.schedule({ id: job.id }, start) : start();
+              running.then(
+                ({ value, cost }) => {
+                  grant.settle(cost);
+                  done(value);
+                },
+                (error: unknown) => {
+                  grant.settle(error instanceof TaskFailure ? error.cost : undefined);
+                  fail(error instanceof TaskFailure ? error.error : error);
+                },
+              );
+            },
+          });
         });
-      };
       ready
-        .then(() => limiter.schedule({ id: job.id }, viaGlobal))
+        .then(() => this.checkRate(job, limiter, limits))
+        .then(() => limiter.schedule({ id: job.id }, viaFair))
         .then(
           (value) => {
             // SKIPPED: the caller was already rejected with BusyError('wait_timeout').
@@ -150,6 +191,25 @@ export class BottleneckAdmission implements Admission {
           (error: unknown) => this.fail(job, error),
         );
     });
+  }
+
+  /**
+   * A tenant whose per-minute budget is used waits for it to refill, and is told so; one that
+   * would wait past the queue wait is told at once when to try again.
+   */
+  private async checkRate(job: PendingJob, limiter: Bottleneck, limits: TenantLimits): Promise<void> {
+    if (job.state !== 'queued') return;
+    const window = await rateWindow(limiter, this.refreshMs).catch(() => null);
+    if (!window || window.left === null || window.left > 0 || job.state !== 'queued') return;
+    const rpm = Math.max(1, limits.requestsPerMinute);
+    // Jobs of this tenant already waiting take the refilled budget first.
+    const before = this.ownWaitingBefore(job);
+    const inMs = window.refillInMs + Math.floor(before / rpm) * this.refreshMs;
+    if (Date.now() - job.enqueuedAt + inMs > this.opts.queueWaitMs) {
+      throw this.refuse('rate_limited', inMs, limits.requestsPerMinute);
+    }
+    job.rateUntil = Date.now() + inMs;
+    this.tell(job, { kind: 'rate', perMinute: limits.requestsPerMinute, inMs });
   }
 
   stats(): AdmissionStats {
@@ -162,6 +222,8 @@ export class BottleneckAdmission implements Admission {
   }
 
   private async shutdown(): Promise<void> {
+    this.unsubscribe?.();
+    clearInterval(this.waitTicker);
     for (const job of [...this.pending]) this.cancel(job, new Error('admission is closed'));
     const deadline = Date.now() + (this.opts.closeTimeoutMs ?? 10_000);
     while (this.running > 0 && Date.now() < deadline) await sleep(20);
@@ -211,13 +273,58 @@ export class BottleneckAdmission implements Admission {
     return limiter;
   }
 
-  private enqueue(tenantId: string, reject: (error: unknown) => void): PendingJob {
+  private enqueue(tenantId: string, reject: (error: unknown) => void, onWait?: (wait: WaitInfo) => void): PendingJob {
     this.seq += 1;
-    const job: PendingJob = { id: `${tenantId}#${this.seq}`, tenantId, enqueuedAt: Date.now(), state: 'queued', stage: 'tenant', reject };
+    const job: PendingJob = { id: `${tenantId}#${this.seq}`, tenantId, enqueuedAt: Date.now(), state: 'queued', stage: 'tenant', reject, onWait };
     job.timer = setTimeout(() => this.cancel(job, this.refuse('wait_timeout')), this.opts.queueWaitMs);
     this.pending.add(job);
     this.countQueued(tenantId, 1);
+    if (onWait) this.waitTicker ??= setInterval(() => this.tellWaits(), WAIT_TICK_MS).unref();
     return job;
+  }
+
+  /** Tells each waiting job that listens where it stands, when that changed (a slot that comes at once tells nothing). */
+  private tellWaits(): void {
+    const now = Date.now();
+    let listening = 0;
+    for (const job of this.pending) {
+      if (!job.onWait || job.state !== 'queued') continue;
+      listening += 1;
+      if (now - job.enqueuedAt < WAIT_TICK_MS / 2) continue;
+      if (job.rateUntil !== undefined && job.stage === 'tenant' && job.rateUntil > now) continue;
+      this.tell(job, { kind: 'slot', ahead: this.aheadOf(job) });
+    }
+    if (listening === 0) {
+      clearInterval(this.waitTicker);
+      this.waitTicker = undefined;
+    }
+  }
+
+  private tell(job: PendingJob, wait: WaitInfo): void {
+    const key = wait.kind === 'slot' ? `slot:${wait.ahead}` : `rate:${Math.ceil(wait.inMs / 5_000)}`;
+    if (job.told === key) return;
+    job.told = key;
+    try {
+      job.onWait?.(wait);
+    } catch (err) {
+      this.opts.logger?.warn({ err }, 'wait listener failed');
+    }
+  }
+
+  /** Questions that get a slot before this job: its tenant's earlier ones and the fair queue's order. */
+  private aheadOf(job: PendingJob): number {
+    if (job.ticket) return job.ticket.ahead();
+    return this.ownWaitingBefore(job) + this.fair.aheadAtEnd(job.tenantId);
+  }
+
+  /** This tenant's jobs that wait for a tenant slot and came before `job`. */
+  private ownWaitingBefore(job: PendingJob): number {
+    let n = 0;
+    for (const other of this.pending) {
+      if (other === job) break;
+      if (other.tenantId === job.tenantId && other.stage === 'tenant' && other.state === 'queued') n += 1;
+    }
+    return n;
   }
 
   /** The job got both slots: it leaves the queue and starts running. Returns the wait in ms. */
@@ -233,6 +340,9 @@ export class BottleneckAdmission implements Admission {
   private cancel(job: PendingJob, error: unknown): void {
     if (job.state !== 'queued') return;
     this.leaveQueue(job, 'cancelled');
+    // Out of the fair queue now, and its tenant slot goes to the tenant's next job.
+    if (job.ticket?.cancel()) job.leave?.();
+    job.ticket = undefined;
     job.reject(error);
   }
 
@@ -270,11 +380,24 @@ export class BottleneckAdmission implements Admission {
     }
   }
 
-  private refuse(reason: BusyError['reason']): BusyError {
+  private refuse(reason: BusyError['reason'], retryInMs?: number, perMinute?: number): BusyError {
     this.metrics.rejections.inc({ reason });
-    return new BusyError(reason);
+    return new BusyError(reason, retryInMs, perMinute);
   }
 }
+
+/** A task's own failure, with the cost it reported before failing (so its tenant is charged that). */
+class TaskFailure {
+  constructor(
+    readonly error: unknown,
+    readonly cost: number | undefined,
+  ) {}
+}
+
+/** What a job is charged when its caller gives no estimate. */
+const DEFAULT_WORK: WorkEstimate = { promptTokens: 500, outputTokens: 250 };
+/** How often waiting jobs are told where they stand (only when it changed). */
+const WAIT_TICK_MS = 1_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

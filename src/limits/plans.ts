@@ -14,10 +14,11 @@ export const limitKeys = [
   'maxChunks',
   'maxFileBytes',
   'retentionDays',
+  'weight',
 ] as const satisfies readonly (keyof TenantLimits)[];
 
 /** Limits that make no sense at 0 (a day of memory is the least a conversation needs). */
-export const limitMinimums: Partial<Record<keyof TenantLimits, number>> = { retentionDays: 1 };
+export const limitMinimums: Partial<Record<keyof TenantLimits, number>> = { retentionDays: 1, weight: 1 };
 
 export const limitOverridesSchema = z
   .object(Object.fromEntries(limitKeys.map((k) => [k, z.number().int().min(limitMinimums[k] ?? 0).max(1e12).optional()])) as Record<
@@ -36,6 +37,7 @@ export const plans: Record<string, TenantLimits> = {
     maxChunks: 2_000,
     maxFileBytes: 2 * 1024 * 1024,
     retentionDays: 30,
+    weight: 1,
   },
   team: {
     maxConcurrent: 2,
@@ -46,6 +48,7 @@ export const plans: Record<string, TenantLimits> = {
     maxChunks: 50_000,
     maxFileBytes: 10 * 1024 * 1024,
     retentionDays: 90,
+    weight: 2,
   },
   enterprise: {
     maxConcurrent: 4,
@@ -56,6 +59,7 @@ export const plans: Record<string, TenantLimits> = {
     maxChunks: 500_000,
     maxFileBytes: 25 * 1024 * 1024,
     retentionDays: 365,
+    weight: 4,
   },
 };
 

@@ -24,6 +24,8 @@ export const ErrorCode = {
   BusyTenantQueue: 'busy_tenant_queue',
   BusyGlobalQueue: 'busy_global_queue',
   BusyWaitTimeout: 'busy_wait_timeout',
+  /** The tenant's requests-per-minute budget is used up for longer than a question may wait. */
+  BusyRateLimited: 'busy_rate_limited',
   LlmUnreachable: 'llm_unreachable',
   LlmUnknownModel: 'llm_unknown_model',
   LlmOverloaded: 'llm_overloaded',
@@ -112,6 +114,7 @@ const refusals: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.BusyTenantQueue,
   ErrorCode.BusyGlobalQueue,
   ErrorCode.BusyWaitTimeout,
+  ErrorCode.BusyRateLimited,
   ErrorCode.FileUnsupported,
   ErrorCode.FileTooLarge,
   ErrorCode.FileUnreadable,
@@ -136,6 +139,7 @@ const defaultText: Record<ErrorCode, Text> = {
   busy_tenant_queue: (v) => `I'm busy with this ${v.workspace}'s other questions. Please try again in a minute.`,
   busy_global_queue: "I'm busy right now. Please try again shortly.",
   busy_wait_timeout: "I'm busy right now. Please try again shortly.",
+  busy_rate_limited: (v) => `This ${v.workspace}'s questions for this minute are used up. Please try again in a minute.`,
   llm_unreachable: "I can't reach the language model right now. Please try again in a few minutes.",
   llm_unknown_model: (v) =>
     `The model for this persona isn't installed on the server. One of the ${v.admins} can pick another persona (\`persona use ...\`).`,

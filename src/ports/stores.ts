@@ -135,10 +135,26 @@ export interface UsageDelta {
   promptTokens?: number;
   completionTokens?: number;
   rejected?: number;
+  /** A reservation this delta settles: its tokens stop counting against the quota. */
+  release?: QuotaReservation;
+}
+
+/** Tokens an answer holds against its tenant's daily quota while it runs. */
+export interface QuotaReservation {
+  /** The UTC day it was taken on (released there, even after midnight). */
+  readonly day: string;
+  readonly tokens: number;
 }
 
 export interface UsageLedger {
+  /** Meters a delta (and releases the reservation it settles) in one statement. */
   record(scope: TenantScope, delta: UsageDelta): Promise<void>;
+  /**
+   * Reserves `tokens` against a daily quota of `limit`, in one statement that every instance
+   * shares: granted while the tokens used and reserved today are below the limit, so concurrent
+   * questions overshoot it by at most one reservation. Null when the quota is spent.
+   */
+  reserve(scope: TenantScope, tokens: number, limit: number): Promise<QuotaReservation | null>;
   today(scope: TenantScope): Promise<UsageTotals>;
   thisMonth(scope: TenantScope): Promise<UsageTotals>;
 }

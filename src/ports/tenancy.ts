@@ -29,6 +29,11 @@ export interface TenantLimits {
   maxFileBytes: number;
   /** Longest time conversation memory is kept, in days; a tenant admin may choose less, never more. */
   retentionDays: number;
+  /**
+   * Share of the backends when tenants compete (token-fair order): a tenant of weight 2 gets
+   * twice the tokens of one of weight 1 while both wait. Operator-set, like every limit.
+   */
+  weight: number;
 }
 
 export interface Tenant extends TenantScope {

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import { usage } from '../db/schema.js';
 import type { TenantScope } from '../ports/tenancy.js';
-import type { UsageDelta, UsageLedger, UsageTotals } from '../ports/stores.js';
+import type { QuotaReservation, UsageDelta, UsageLedger, UsageTotals } from '../ports/stores.js';
 
 export interface DailyUsage extends UsageTotals {
   day: string;
@@ -32,9 +32,13 @@ export class UsageMeter implements UsageLedger {
       completionTokens: delta.completionTokens ?? 0,
       rejected: delta.rejected ?? 0,
     };
+    const day = utcDay(this.now());
+    const release = delta.release && delta.release.tokens > 0 ? delta.release : undefined;
+    // Metering and releasing on the same day is one statement (no moment where both or neither count).
+    const released = release?.day === day ? release.tokens : 0;
     await this.db
       .insert(usage)
-      .values({ tenantId: scope.tenantId, day: utcDay(this.now()), ...v })
+      .values({ tenantId: scope.tenantId, day, ...v })
       .onConflictDoUpdate({
         target: [usage.tenantId, usage.day],
         set: {
@@ -42,8 +46,16 @@ export class UsageMeter implements UsageLedger {
           promptTokens: sql`${usage.promptTokens} + ${v.promptTokens}`,
           completionTokens: sql`${usage.completionTokens} + ${v.completionTokens}`,
           rejected: sql`${usage.rejected} + ${v.rejected}`,
+          reservedTokens: sql`greatest(0, ${usage.reservedTokens} - ${released})`,
         },
       });
+    // A reservation from before midnight is released on its own day.
+    if (release && release.day !== day) {
+      await this.db
+        .update(usage)
+        .set({ reservedTokens: sql`greatest(0, ${usage.reservedTokens} - ${release.tokens})` })
+        .where(and(eq(usage.tenantId, scope.tenantId), eq(usage.day, release.day)));
+    }
     const cached = this.todayCache.get(scope.tenantId);
     if (cached && cached.day === utcDay(this.now())) {
       const t = cached.totals;
@@ -53,6 +65,24 @@ export class UsageMeter implements UsageLedger {
       t.rejected += v.rejected;
       t.tokens += v.promptTokens + v.completionTokens;
     }
+  }
+
+  async reserve(scope: TenantScope, tokens: number, limit: number): Promise<QuotaReservation | null> {
+    const day = utcDay(this.now());
+    const amount = Math.max(0, Math.ceil(tokens));
+    if (limit <= 0) return null;
+    // Granted while used + reserved is below the limit: the check and the hold are one statement,
+    // so instances racing on one tenant cannot both see room that only one of them has.
+    const rows = await this.db
+      .insert(usage)
+      .values({ tenantId: scope.tenantId, day, reservedTokens: amount })
+      .onConflictDoUpdate({
+        target: [usage.tenantId, usage.day],
+        set: { reservedTokens: sql`${usage.reservedTokens} + ${amount}` },
+        setWhere: sql`${usage.promptTokens} + ${usage.completionTokens} + ${usage.reservedTokens} < ${limit}`,
+      })
+      .returning({ day: usage.day });
+    return rows.length > 0 ? { day, tokens: amount } : null;
   }
 
   async today(scope: TenantScope): Promise<UsageTotals> {
