@@ -4,6 +4,8 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
 import { startTestCore, type TestCore } from './helpers/core.js';
 import { ErrorCode, textFor, vocabularies } from '../src/ports/errors.js';
+import { eq } from 'drizzle-orm';
+import { usage } from '../src/db/schema.js';
 
 let db: TestDatabase;
 let fake: FakeOllama;
@@ -77,6 +79,48 @@ describe('limits and fairness through the engine', () => {
     // Another tenant is unaffected by this one's spent quota.
     const other = await t.send('hi', { workspace: 'p1' });
     expect(other.outcome).toBe('answered');
+  });
+
+  it('30 concurrent questions on two instances overshoot a 2,000-token daily quota by less than one answer', async () => {
+    await tenantWith('quota30', { tokensPerDay: 2_000, maxConcurrent: 30, maxQueued: 30, requestsPerMinute: 1_000 });
+    fake.reply = () => Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
+    // A second instance on the same database: reservations are shared through it.
+    const second = await startTestCore(db.database, fake.url, { OLLAMA_PARALLEL: '2', QUEUE_MAX: '50' });
+    try {
+      const asks = Array.from({ length: 30 }, (_, i) => (i % 2 ? second : t).send(`question number ${i}`, { workspace: 'quota30', channel: `c${i}` }));
+      const results = await Promise.all(asks);
+      const answered = results.filter((r) => r.outcome === 'answered');
+      const refused = results.filter((r) => r.outcome === 'refused');
+      expect(answered.length + refused.length).toBe(30);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of refused) expect(r.sink.final).toMatch(/has used its 2,000 tokens for today/);
+      const largest = Math.max(...answered.map((r) => r.result.answer!.promptTokens + r.result.answer!.completionTokens));
+      const tenant = (await t.core.tenants.resolve('console', 'quota30'))!;
+      const used = (await t.core.usage.today(tenant)).tokens;
+      expect(used).toBe(answered.reduce((sum, r) => sum + r.result.answer!.promptTokens + r.result.answer!.completionTokens, 0));
+      expect(used - 2_000).toBeLessThan(largest);
+      // Every reservation was released as its answer was metered (or refused).
+      const [row] = await db.database.db.select().from(usage).where(eq(usage.tenantId, tenant.tenantId));
+      expect(row!.reservedTokens).toBe(0);
+    } finally {
+      await second.core.close();
+    }
+  });
+
+  it('tells a question over its per-minute budget at once when to try again, when the wait would pass the limit', async () => {
+    const short = await startTestCore(db.database, fake.url, { OLLAMA_PARALLEL: '2', QUEUE_WAIT_MS: '5000' });
+    try {
+      await short.core.tenants.install('console', 'hasty');
+      await short.core.tenants.setPlan('console', 'hasty', 'team', { requestsPerMinute: 1 });
+      expect((await short.send('first', { workspace: 'hasty' })).outcome).toBe('answered');
+      const before = fake.chatRequests().length;
+      const second = await short.send('second', { workspace: 'hasty' });
+      expect(second.result).toMatchObject({ status: 'refused', code: 'busy_rate_limited' });
+      expect(second.sink.final).toMatch(/^This workspace's 1 question a minute is used\. Please try again in ~\d+ s\.$/);
+      expect(fake.chatRequests().length).toBe(before);
+    } finally {
+      await short.core.close();
+    }
   });
 
   it('meters tokens from the backend\'s own counts', async () => {

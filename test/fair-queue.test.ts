@@ -168,7 +168,7 @@ describe('token-fair admission', () => {
     expect(refused).toBeInstanceOf(BusyError);
     expect((refused as BusyError).reason).toBe('rate_limited');
     expect((refused as BusyError).retryInMs).toBeGreaterThan(1_000);
-    expect((refused as BusyError).userText({ workspace: 'workspace' } as never)).toMatch(/workspace's 1 questions a minute are used\. Please try again in ~\d+ s\./);
+    expect((refused as BusyError).userText({ workspace: 'workspace' } as never)).toMatch(/workspace's 1 question a minute is used\. Please try again in ~\d+ s\./);
     expect(ran).toBe(false);
     expect(a.stats().queued).toBe(0);
   });

@@ -134,6 +134,33 @@ describe.sequential('Slack AI-app surface', () => {
     }
   });
 
+  it('outside a thread the wait shows on the placeholder message, then the thinking', async () => {
+    h.ollama.tokenDelayMs = 40;
+    h.ollama.reply = (req: any) => `Answer: ${req.messages.at(-1).content} ${'more '.repeat(30)}`;
+    try {
+      await h.send(dm(acme, { user: 'UPLAINA', text: 'first question here', ts: '3032.000200', threadTs: '3032.000100' }));
+      await vi.waitFor(() => expect(h.ollama.inFlight).toBe(1), { timeout: 10_000 });
+      const calls = h.slack.calls.length;
+      // A top-level DM (no thread: no status line, no stream) gets a placeholder message.
+      await h.send(eventEnvelope(acme, messageEvent(acme, { channel: 'DUADMA', channelType: 'im', user: 'UADMA', text: 'a second question', ts: '3033.000100' })));
+      await vi.waitFor(
+        () => {
+          const edits = h.slack.calls.slice(calls).filter((c) => c.method === 'chat.update' && c.args.channel === 'DUADMA').map((c) => String(c.args.text));
+          expect(edits.some((t) => /Waiting for a free slot/.test(t))).toBe(true);
+          expect(edits.some((t) => /Thinking/.test(t))).toBe(true);
+        },
+        { timeout: 15_000, interval: 20 },
+      );
+      await vi.waitFor(() => expect(h.slack.botMessages(ACME).find((m) => m.channel === 'DUADMA' && /^Answer: a second question/.test(m.text))).toBeDefined(), {
+        timeout: 15_000,
+        interval: 20,
+      });
+    } finally {
+      h.ollama.tokenDelayMs = 3;
+      h.ollama.reply = undefined;
+    }
+  });
+
   it('feedback: stored with the answer, one changeable vote per user, told to the clicker only, counted on /metrics and reported by `feedback`', async () => {
     await h.send(eventEnvelope(acme, mentionEvent(acme, { channel: 'CGEN', user: 'UPLAINA', text: 'where is the printer?', ts: '3040.000100' })));
     const msg = await untilAnswered('CGEN', '3040.000100');

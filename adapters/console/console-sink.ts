@@ -28,6 +28,16 @@ export class ConsoleReplySink implements ReplySink {
 
   async working(): Promise<void> {}
 
+  /** Why the answer waits, on a line of its own ("thinking" is left out: the text follows at once). */
+  async status(text: string | null): Promise<boolean> {
+    if (text === null || text === this.lastStatus) return true;
+    this.lastStatus = text;
+    if (!/^thinking/i.test(text)) this.out.write(`(${text.replace(/…$/, '')})\n`);
+    return true;
+  }
+
+  private lastStatus: string | null = null;
+
   async open(_index: number, text: string): Promise<ReplyPart> {
     const part = new ConsolePart(this.out, this.opts.stream);
     await part.update(text);

@@ -166,6 +166,13 @@ export class UpdatePart extends SlackPart {
     this.shown = { text, final: false };
   }
 
+  /** A line that stands for the reply until its text comes (why it waits, "thinking"), without the progress mark. */
+  async placeholder(line: string): Promise<void> {
+    const { progressClient, channel } = this.wire;
+    await progressClient.chat.update({ channel, ts: this.ts, ...content(this.wire, line, 'stop') });
+    this.shown = { text: line, final: false };
+  }
+
   async close(text: string, kind: ReplyKind = 'answer', options: { last?: boolean } = {}): Promise<void> {
     // An answer's message is always written once more: its stop button gives way to its final controls.
     if (text === this.shown.text && this.shown.final && !this.wire.answerId) return;

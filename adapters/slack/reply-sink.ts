@@ -100,7 +100,14 @@ export class SlackReplySink implements ReplySink {
   }
 
   async status(text: string | null): Promise<boolean> {
-    // A message already stands for the reply (resumed, or working() put one up): no status then.
+    // Where working() put up a placeholder message, the status is shown on it (a wait, "thinking").
+    const placeholder = this.indicator;
+    if (placeholder instanceof UpdatePart && !(placeholder instanceof ResumedPart)) {
+      if (text === null) return false;
+      await placeholder.placeholder(`:hourglass_flowing_sand: _${text}_`);
+      return true;
+    }
+    // A message already stands for the reply (resumed, or a stream): no status then.
     if (!this.thread || this.indicator || this.refs.length > 0) return false;
     return this.thread.set(text);
   }

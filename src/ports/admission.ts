@@ -39,7 +39,9 @@ export class BusyError extends BotError {
 
 /** "This workspace's 10 questions a minute are used." */
 export const budgetUsed = (workspace: string, perMinute?: number) =>
-  perMinute === undefined ? `This ${workspace}'s questions for this minute are used.` : `This ${workspace}'s ${perMinute} questions a minute are used.`;
+  perMinute === undefined
+    ? `This ${workspace}'s questions for this minute are used.`
+    : `This ${workspace}'s ${perMinute} question${perMinute === 1 ? '' : 's'} a minute ${perMinute === 1 ? 'is' : 'are'} used.`;
 
 /** "~20 s" (rounded up to 5 s: it is an estimate). */
 export const aboutSeconds = (ms: number) => `~${Math.max(5, Math.ceil(ms / 5_000) * 5)} s`;

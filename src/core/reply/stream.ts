@@ -83,7 +83,13 @@ export class ReplyStream {
         this.logger?.warn({ err }, 'reply status could not be shown; showing the working indicator');
       }
       if (shown) this.statusShown = true;
-      else await this.start().catch((err: unknown) => this.logger?.warn({ err }, 'working indicator could not be shown'));
+      else {
+        await this.start().catch((err: unknown) => this.logger?.warn({ err }, 'working indicator could not be shown'));
+        // What the indicator puts up (a placeholder message) may show the status itself.
+        if (this.finishing || this.latest !== null) return;
+        shown = (await this.sink.status?.(text).catch(() => false)) ?? false;
+        if (shown) this.statusShown = true;
+      }
     });
     return this.statusChain;
   }
