@@ -99,6 +99,7 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
       defaultPersona: DEFAULT_PERSONA,
       memoryMessages: 20,
       memoryTokenBudget: 3000,
+      quotaWaitMs: config.QUEUE_WAIT_MS,
     },
     onAnswered: opts.onAnswered,
   });

@@ -19,6 +19,7 @@ import { interruptionOf } from './interruption.js';
 import { AnswerRecords, type GivenAnswer } from './answer-records.js';
 import { AnswerContext, askedIn } from './answer-context.js';
 import { WorkEstimator } from './work-estimate.js';
+import { reserveQuota } from './quota-gate.js';
 import { STATUS, waitStatus } from './status-text.js';
 import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
 import { outcome } from './outcome.js';
@@ -32,6 +33,8 @@ export interface AskOptions {
   memoryMessages: number;
   /** Tokens of history the prompt may carry. */
   memoryTokenBudget: number;
+  /** Longest wait for other answers' quota holds to end before "quota spent" (default 30 s). */
+  quotaWaitMs?: number;
 }
 
 /** Timings of one answer, for the benchmark and tracing. */
@@ -118,8 +121,12 @@ export class AskPipeline {
     const prompt = buildPrompt({ systemPrompt: persona.systemPrompt, passages: [], history, question });
     const { work, reserve } = this.estimator.estimate(tenant.tenantId, prompt, { withDocuments: hasDocuments, maxTokens: persona.maxTokens });
     // Held against the daily quota until the answer is metered: concurrent questions cannot overshoot it.
-    const reservation = await usage.reserve(tenant, reserve, tenant.limits.tokensPerDay);
-    if (!reservation) {
+    const reservation = await reserveQuota(usage, tenant, reserve, tenant.limits.tokensPerDay, {
+      maxWaitMs: options.quotaWaitMs ?? 30_000,
+      ...(msg.signal ? { signal: msg.signal } : {}),
+      onHeld: () => void reply.status(STATUS.waiting()),
+    });
+    if (reservation === 'spent') {
       await usage.record(tenant, { rejected: 1 });
       metrics.quotaRefusals.inc({});
       const limit = tenant.limits.tokensPerDay.toLocaleString('en-US');

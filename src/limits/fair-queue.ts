@@ -5,8 +5,8 @@
  * Each tenant's counter is the service it received: prompt tokens x 1 + output tokens x 2,
  * divided by its weight. A job is charged its estimate when it gets a slot and corrected with
  * the backend's own counts when it ends. The next free slot goes to the first waiting job of the
- * tenant with the smallest counter. A tenant that starts waiting after being idle is lifted to
- * the smallest counter among tenants that are waiting (or, with none, to the last one served),
+ * tenant with the smallest counter. A tenant that becomes active after being idle is lifted to
+ * the smallest counter among active tenants (or, with none, to where the last one served stood),
  * so idleness banks no credit and a returning tenant cannot starve the others.
  *
  * Request-count fairness (the previous "priority = jobs held") lets a tenant whose answers are
@@ -62,11 +62,23 @@ export class FairQueue {
   private readonly tenants = new Map<string, TenantState>();
   private running = 0;
   private waiting = 0;
-  /** Counter of the tenant served last: where a tenant re-enters when nobody waits. */
+  /** Counter of the tenant served last, before its charge: where a tenant re-enters when nobody is active. */
   private lastServed = 0;
 
   /** `capacity()` is read at every dispatch: the slots that may be in use at once now. */
-  constructor(private readonly capacity: () => number) {}
+  /** The tenants active last (distinct, newest first), for the headroom rule. */
+  private recent: { tenantId: string; at: number }[] = [];
+  private headroomTimer?: NodeJS.Timeout;
+
+  /**
+   * `capacity()` is read at every dispatch. `headroomMs`: while another tenant was active within
+   * this long, a tenant that already holds a slot does not take the last free one, so a quiet
+   * tenant's next question finds a slot instead of waiting for a long answer to end (0 = off).
+   */
+  constructor(
+    private readonly capacity: () => number,
+    private readonly options: { headroomMs?: number; now?: () => number } = {},
+  ) {}
 
   /**
    * Announces a job of the tenant that will reach the queue later (it waits in a limiter in front
@@ -77,6 +89,7 @@ export class FairQueue {
     const state = this.stateOf(tenantId);
     if (this.idle(state)) this.lift(state);
     state.present += 1;
+    this.touch(tenantId);
     let departed = false;
     return () => {
       if (departed) return;
@@ -94,6 +107,7 @@ export class FairQueue {
     const waiting: Waiting = { ...entry, cancelled: false };
     state.queue.push(waiting);
     this.waiting += 1;
+    this.touch(entry.tenantId);
     if (this.tenants.size > SWEEP_ABOVE) this.sweep();
     this.dispatch();
     return {
@@ -116,14 +130,15 @@ export class FairQueue {
   /** Dispatches while slots are free (call when capacity may have grown). */
   dispatch(): void {
     while (this.waiting > 0 && this.running < this.capacity()) {
-      const next = this.smallest();
+      const lastSlot = this.running + 1 >= this.capacity() && this.capacity() >= 2;
+      const next = this.smallest(lastSlot);
       if (!next) return;
       const [tenantId, state] = next;
       const entry = state.queue.shift()!;
       this.waiting -= 1;
       const weight = weightOf(entry.weight);
-      state.counter += entry.estimate / weight;
       this.lastServed = state.counter;
+      state.counter += entry.estimate / weight;
       state.running += 1;
       this.running += 1;
       let settled = false;
@@ -133,6 +148,7 @@ export class FairQueue {
           settled = true;
           if (actual !== undefined && Number.isFinite(actual)) state.counter += (actual - entry.estimate) / weight;
           state.running -= 1;
+          this.touch(tenantId);
           this.running -= 1;
           this.forgetIfIdle(tenantId, state);
           this.dispatch();
@@ -180,14 +196,51 @@ export class FairQueue {
     return { running: this.running, waiting: this.waiting };
   }
 
-  private smallest(): [string, TenantState] | undefined {
+  /** The waiting tenant with the smallest counter; for the last free slot, not one the headroom rule holds back. */
+  private smallest(lastSlot = false): [string, TenantState] | undefined {
     let best: [string, TenantState] | undefined;
+    let heldBack = false;
     for (const pair of this.tenants) {
       if (pair[1].queue.length === 0) continue;
+      if (lastSlot && pair[1].running > 0 && this.othersActive(pair[0])) {
+        heldBack = true;
+        continue;
+      }
       // Ties go to the tenant holding fewer slots now (a tenant that just re-entered).
       if (!best || pair[1].counter < best[1].counter || (pair[1].counter === best[1].counter && pair[1].running < best[1].running)) best = pair;
     }
+    // A slot left free for others is offered again once they have been quiet for a while.
+    if (!best && heldBack) this.recheckLater();
     return best;
+  }
+
+  private touch(tenantId: string): void {
+    if (!this.options.headroomMs) return;
+    const at = (this.options.now ?? Date.now)();
+    this.recent = [{ tenantId, at }, ...this.recent.filter((r) => r.tenantId !== tenantId)].slice(0, RECENT_KEPT);
+  }
+
+  /**
+   * Whether another tenant that has nothing under way now was active within the headroom time:
+   * one that asks now and then, whose next question the last free slot is kept for.
+   */
+  private othersActive(tenantId: string): boolean {
+    const ms = this.options.headroomMs;
+    if (!ms) return false;
+    const since = (this.options.now ?? Date.now)() - ms;
+    return this.recent.some((r) => {
+      if (r.tenantId === tenantId || r.at < since) return false;
+      const state = this.tenants.get(r.tenantId);
+      return !state || this.idle(state);
+    });
+  }
+
+  private recheckLater(): void {
+    if (this.headroomTimer) return;
+    this.headroomTimer = setTimeout(() => {
+      this.headroomTimer = undefined;
+      this.dispatch();
+    }, this.options.headroomMs).unref();
   }
 
   private idle(state: TenantState): boolean {
@@ -198,10 +251,13 @@ export class FairQueue {
     state.counter = Math.max(state.counter, this.floor(state));
   }
 
-  /** The smallest counter among waiting tenants (other than `except`), else the last one served. */
+  /**
+   * The smallest counter among active tenants (waiting, running, or announced) other than
+   * `except`, else where the last one served stood before it was charged.
+   */
   private floor(except?: TenantState): number {
     let min = Number.POSITIVE_INFINITY;
-    for (const state of this.tenants.values()) if (state !== except && state.queue.length > 0) min = Math.min(min, state.counter);
+    for (const state of this.tenants.values()) if (state !== except && !this.idle(state)) min = Math.min(min, state.counter);
     return Number.isFinite(min) ? min : this.lastServed;
   }
 
@@ -229,6 +285,8 @@ export class FairQueue {
   }
 }
 
+/** Tenants remembered as recently active, for the headroom rule. */
+const RECENT_KEPT = 8;
 /** Past this many tenants with state, idle ones are swept on the next enqueue. */
 const SWEEP_ABOVE = 1_000;
 

@@ -48,6 +48,11 @@ export interface BottleneckAdmissionOptions {
   idleTimeoutMs?: number;
   /** Length of the requests-per-minute window; only tests shorten it. */
   reservoirRefreshIntervalMs?: number;
+  /**
+   * While a tenant that holds no slot asked within this long, no other tenant takes the last free
+   * slot (so its next question does not wait for a long answer to end); 0 = off. Default 5 s.
+   */
+  headroomMs?: number;
   /** How long close() waits for running tasks before disconnecting. */
   closeTimeoutMs?: number;
 }
@@ -105,7 +110,7 @@ export class BottleneckAdmission implements Admission {
     this.refreshMs = opts.reservoirRefreshIntervalMs ?? 60_000;
     this.metrics = new AdmissionMetrics(opts.metrics ?? noMetrics);
     const slots = opts.slots;
-    this.fair = new FairQueue(slots ? () => slots.capacity() : () => opts.parallel);
+    this.fair = new FairQueue(slots ? () => slots.capacity() : () => opts.parallel, { headroomMs: opts.headroomMs ?? 5_000 });
     // A backend coming back (or a new one) takes waiting work at once.
     this.unsubscribe = slots?.onCapacityChange(() => this.fair.dispatch());
     const idleTimeoutMs = opts.idleTimeoutMs ?? 15 * 60_000;

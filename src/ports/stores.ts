@@ -152,9 +152,10 @@ export interface UsageLedger {
   /**
    * Reserves `tokens` against a daily quota of `limit`, in one statement that every instance
    * shares: granted while the tokens used and reserved today are below the limit, so concurrent
-   * questions overshoot it by at most one reservation. Null when the quota is spent.
+   * questions overshoot it by at most one answer. 'spent' when the tokens used alone reach the
+   * limit; 'held' when answers under way hold the rest (it may be granted once they end).
    */
-  reserve(scope: TenantScope, tokens: number, limit: number): Promise<QuotaReservation | null>;
+  reserve(scope: TenantScope, tokens: number, limit: number): Promise<QuotaReservation | 'spent' | 'held'>;
   today(scope: TenantScope): Promise<UsageTotals>;
   thisMonth(scope: TenantScope): Promise<UsageTotals>;
 }

@@ -67,10 +67,10 @@ export class UsageMeter implements UsageLedger {
     }
   }
 
-  async reserve(scope: TenantScope, tokens: number, limit: number): Promise<QuotaReservation | null> {
+  async reserve(scope: TenantScope, tokens: number, limit: number): Promise<QuotaReservation | 'spent' | 'held'> {
     const day = utcDay(this.now());
     const amount = Math.max(0, Math.ceil(tokens));
-    if (limit <= 0) return null;
+    if (limit <= 0) return 'spent';
     // Granted while used + reserved is below the limit: the check and the hold are one statement,
     // so instances racing on one tenant cannot both see room that only one of them has.
     const rows = await this.db
@@ -82,7 +82,12 @@ export class UsageMeter implements UsageLedger {
         setWhere: sql`${usage.promptTokens} + ${usage.completionTokens} + ${usage.reservedTokens} < ${limit}`,
       })
       .returning({ day: usage.day });
-    return rows.length > 0 ? { day, tokens: amount } : null;
+    if (rows.length > 0) return { day, tokens: amount };
+    const [row] = await this.db
+      .select({ used: sql<number>`${usage.promptTokens} + ${usage.completionTokens}`.mapWith(Number) })
+      .from(usage)
+      .where(and(eq(usage.tenantId, scope.tenantId), eq(usage.day, day)));
+    return (row?.used ?? 0) >= limit ? 'spent' : 'held';
   }
 
   async today(scope: TenantScope): Promise<UsageTotals> {

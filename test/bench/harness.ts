@@ -24,6 +24,9 @@ export interface MessageRecord {
   /** Inside the backend decorator: the chat call itself. */
   backendStartAt?: number;
   backendEndAt?: number;
+  /** The backend's own counts for the call. */
+  promptTokens?: number;
+  completionTokens?: number;
   finishAt?: number;
   updates: number;
   timings?: AnswerTimings;
@@ -53,7 +56,9 @@ export class RecordingBackend implements LlmBackend {
     this.step(1);
     if (rec) rec.backendStartAt = performance.now();
     try {
-      return await this.inner.chat(req, onText);
+      const result = await this.inner.chat(req, onText);
+      if (rec) Object.assign(rec, { promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+      return result;
     } finally {
       if (rec) rec.backendEndAt = performance.now();
       this.step(-1);

@@ -17,6 +17,10 @@ export interface BenchSetupOptions {
   tokensPerAnswer: number;
   maxConcurrentPerTenant: number;
   minUpdateIntervalMs: number;
+  /** The tenants' plan (its weight and caps); @defaultValue 'team' */
+  plan?: string;
+  /** Settings on top of the bench's own. */
+  env?: Record<string, string>;
 }
 
 export interface BenchRig {
@@ -51,6 +55,7 @@ export async function setUpBench(opts: BenchSetupOptions): Promise<BenchRig> {
       QUEUE_WAIT_MS: '3600000',
       LOG_LEVEL: 'silent',
       DATA_DIR: 'memory://',
+      ...opts.env,
     });
     let backend: RecordingBackend | undefined;
     core = await createCore(config, {
@@ -69,7 +74,7 @@ export async function setUpBench(opts: BenchSetupOptions): Promise<BenchRig> {
     };
     for (const name of tenantNames) {
       await core.tenants.install('console', name, { name });
-      await core.tenants.setPlan('console', name, 'team', overrides);
+      await core.tenants.setPlan('console', name, opts.plan ?? 'team', overrides);
     }
     const built = core;
     return {
