@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { benchEngine } from './bench/engine.js';
-import { engineFigures, formatTable, ingestFigures } from './bench/report.js';
+import { engineFigures, formatTable, ingestFigures, schedulingFigures } from './bench/report.js';
+import { benchScheduling } from './bench/scheduling.js';
 import { benchIngest } from './bench/ingest.js';
 import { benchExport } from './bench/export.js';
 import { integrateSteps, jainIndex, percentile } from './bench/stats.js';
@@ -99,5 +100,21 @@ describe('export bench (tiny)', () => {
     expect(r.megabytesWritten).toBeGreaterThan(r.smallTenant.megabytesWritten);
     // At this size the planner may sort instead of walking the index; the full bench reports its plan.
     expect(r.pagePlan).toMatch(/^Limit/);
+  });
+});
+
+describe('scheduling bench (tiny)', () => {
+  it('measures service by tokens, the quiet tenants per plan and the quota, with consistent figures', { timeout: 240_000 }, async () => {
+    const r = await benchScheduling({ slots: 2, fairnessSeconds: 1, quietTenants: 3, backlog: 2 });
+    expect(r.tokenFairness.service.every((s) => s > 0)).toBe(true);
+    expect(r.tokenFairness.ratio).toBeGreaterThanOrEqual(1);
+    expect(r.mixed.jain).toBeGreaterThan(0);
+    expect(r.mixed.jain).toBeLessThanOrEqual(1);
+    for (const plan of ['team', 'enterprise'] as const) expect(r.quiet[plan].baselineP95Ms).toBeGreaterThanOrEqual(0);
+    // Every question was answered or refused; the tokens metered are those of the answered ones.
+    expect(r.quota.answered + r.quota.refused).toBe(r.quota.questions);
+    expect(r.quota.answered).toBeGreaterThan(0);
+    expect(r.quota.overshoot).toBeLessThanOrEqual(r.quota.largestAnswer);
+    expect(formatTable('scheduling', schedulingFigures(r))).toContain('token fairness');
   });
 });

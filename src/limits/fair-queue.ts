@@ -130,8 +130,7 @@ export class FairQueue {
   /** Dispatches while slots are free (call when capacity may have grown). */
   dispatch(): void {
     while (this.waiting > 0 && this.running < this.capacity()) {
-      const lastSlot = this.running + 1 >= this.capacity() && this.capacity() >= 2;
-      const next = this.smallest(lastSlot);
+      const next = this.smallest(this.capacity());
       if (!next) return;
       const [tenantId, state] = next;
       const entry = state.queue.shift()!;
@@ -196,13 +195,15 @@ export class FairQueue {
     return { running: this.running, waiting: this.waiting };
   }
 
-  /** The waiting tenant with the smallest counter; for the last free slot, not one the headroom rule holds back. */
-  private smallest(lastSlot = false): [string, TenantState] | undefined {
+  /** The waiting tenant with the smallest counter, but not one the headroom rule holds back. */
+  private smallest(capacity: number): [string, TenantState] | undefined {
     let best: [string, TenantState] | undefined;
     let heldBack = false;
+    const free = capacity - this.running;
     for (const pair of this.tenants) {
       if (pair[1].queue.length === 0) continue;
-      if (lastSlot && pair[1].running > 0 && this.othersActive(pair[0])) {
+      // A tenant that holds a slot leaves as many free as there are others who asked lately.
+      if (pair[1].running > 0 && free - 1 < Math.min(capacity - 1, this.othersActive(pair[0]))) {
         heldBack = true;
         continue;
       }
@@ -221,18 +222,20 @@ export class FairQueue {
   }
 
   /**
-   * Whether another tenant that has nothing under way now was active within the headroom time:
-   * one that asks now and then, whose next question the last free slot is kept for.
+   * How many other tenants that have nothing under way now were active within the headroom
+   * time: tenants that ask now and then, whose next questions free slots are kept for.
    */
-  private othersActive(tenantId: string): boolean {
+  private othersActive(tenantId: string): number {
     const ms = this.options.headroomMs;
-    if (!ms) return false;
+    if (!ms) return 0;
     const since = (this.options.now ?? Date.now)() - ms;
-    return this.recent.some((r) => {
-      if (r.tenantId === tenantId || r.at < since) return false;
+    let n = 0;
+    for (const r of this.recent) {
+      if (r.tenantId === tenantId || r.at < since) continue;
       const state = this.tenants.get(r.tenantId);
-      return !state || this.idle(state);
-    });
+      if (!state || this.idle(state)) n += 1;
+    }
+    return n;
   }
 
   private recheckLater(): void {

@@ -2,6 +2,8 @@
 import type { EngineBenchResult } from './engine.js';
 import type { IngestResult } from './ingest.js';
 
+import type { SchedulingResult } from './scheduling.js';
+
 export interface Figure {
   name: string;
   value: number;
@@ -94,4 +96,16 @@ export function formatEngineSummary(r: EngineBenchResult): string {
       `noisy p95 wait ${r.fairness.noisy.noisyWaitMs.p95} ms`,
     `total ${r.totalSeconds} s`,
   ].join('\n');
+}
+
+/** The scheduling bench's figures (test/bench/scheduling.ts) beside the issue's aims. */
+export function schedulingFigures(r: SchedulingResult): Figure[] {
+  const q = r.quiet;
+  return [
+    figure(`token fairness: service ratio, answers ${r.tokenFairness.lengths.join(' vs ')} tokens`, r.tokenFairness.ratio, 'x', { op: '<=', value: 1.2 }),
+    figure(`Jain over service, answers ${r.mixed.lengths.join('/')} tokens`, r.mixed.jain, '', { op: '>=', value: 0.95 }),
+    figure('quiet p95 wait ratio beside a 20x neighbour (team)', q.team.p95Ratio, 'x', { op: '<=', value: 1.3 }),
+    figure('quiet p95 wait ratio beside a 20x neighbour (enterprise)', q.enterprise.p95Ratio, 'x', { op: '<=', value: 1.3 }),
+    figure(`quota overshoot (${r.quota.questions} at once, ${r.quota.limit} tokens)`, r.quota.overshoot, 'tokens', { op: '<=', value: r.quota.largestAnswer, note: 'one answer' }),
+  ];
 }

@@ -12,13 +12,15 @@
  * --light-messages --light-concurrency --messages-per-tenant --quiet-tenants --fairness-load
  * --fairness-seconds --noisy-factor --seed --out DIR --skip-retrieval --skip-ingest
  * --ingest-rate --ingest-seconds --ingest-workspaces --skip-export --export-messages
+ * --skip-scheduling --scheduling-seconds
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchEngine, defaultEngineBenchOptions, type EngineBenchOptions } from './engine.js';
-import { engineFigures, formatEngineSummary, formatTable, ingestFigures } from './report.js';
+import { engineFigures, formatEngineSummary, formatTable, ingestFigures, schedulingFigures } from './report.js';
+import { benchScheduling } from './scheduling.js';
 import { benchIngest, defaultIngestOptions } from './ingest.js';
 import { benchExport } from './export.js';
 
@@ -48,6 +50,8 @@ interface RunOptions {
   skipIngest: boolean;
   skipExport: boolean;
   exportMessages?: number;
+  skipScheduling: boolean;
+  schedulingSeconds?: number;
 }
 
 function parseOptions(): RunOptions {
@@ -59,6 +63,8 @@ function parseOptions(): RunOptions {
       'skip-ingest': { type: 'boolean' },
       'skip-export': { type: 'boolean' },
       'export-messages': { type: 'string' },
+      'skip-scheduling': { type: 'boolean' },
+      'scheduling-seconds': { type: 'string' },
     },
     strict: true,
   });
@@ -85,6 +91,8 @@ function parseOptions(): RunOptions {
     skipRetrieval: Boolean(values['skip-retrieval']),
     skipIngest: Boolean(values['skip-ingest']),
     skipExport: Boolean(values['skip-export']),
+    skipScheduling: Boolean(values['skip-scheduling']),
+    ...(values['scheduling-seconds'] !== undefined ? { schedulingSeconds: positive(String(values['scheduling-seconds']), 'scheduling-seconds') } : {}),
     ...(values['export-messages'] !== undefined ? { exportMessages: positive(String(values['export-messages']), 'export-messages') } : {}),
   };
 }
@@ -126,7 +134,7 @@ function printLeaves(value: unknown, prefix = ''): void {
 }
 
 async function main(): Promise<void> {
-  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest, skipExport, exportMessages } = parseOptions();
+  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest, skipExport, exportMessages, skipScheduling, schedulingSeconds } = parseOptions();
   const startedAt = new Date();
   console.log('engine bench (fake Ollama over real HTTP; orchestration is the real core)');
   const engine = await benchEngine({ ...engineOptions, log: (line) => console.log(`  ${line}`) });
@@ -143,6 +151,16 @@ async function main(): Promise<void> {
     console.log('');
     console.log(formatTable(`ingest (${result.database})`, figures));
     ingest = { figures, result };
+  }
+
+  let scheduling: { figures: ReturnType<typeof schedulingFigures>; result: Awaited<ReturnType<typeof benchScheduling>> } | { skipped: true } = { skipped: true };
+  if (!skipScheduling) {
+    console.log('\nscheduling bench (token-fair order, quiet tenants per plan, quota reservations; real core, fake Ollama process)');
+    const result = await benchScheduling({ log: (line) => console.log(`  ${line}`), ...(schedulingSeconds ? { fairnessSeconds: schedulingSeconds } : {}) });
+    const figures = schedulingFigures(result);
+    console.log('');
+    console.log(formatTable('scheduling', figures));
+    scheduling = { figures, result };
   }
 
   console.log('\nretrieval bench');
@@ -172,12 +190,13 @@ async function main(): Promise<void> {
     defaults: defaultEngineBenchOptions,
     engine: { figures, result: engine },
     ingest,
+    scheduling,
     retrieval,
     export: exported,
   };
   writeFileSync(file, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2));
   console.log(`\nwrote ${file}`);
-  const missed = [...figures, ...('figures' in ingest ? ingest.figures : [])].filter((f) => f.verdict === 'MISS').map((f) => f.name);
+  const missed = [...figures, ...('figures' in ingest ? ingest.figures : []), ...('figures' in scheduling ? scheduling.figures : [])].filter((f) => f.verdict === 'MISS').map((f) => f.name);
   console.log(missed.length ? `targets missed (reported, not fatal): ${missed.join('; ')}` : 'all targets met');
 }
 

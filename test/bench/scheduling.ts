@@ -27,10 +27,12 @@ export interface SchedulingBenchOptions {
   quietTenants: number;
   noisyFactor: number;
   seed: number;
+  /** Backlog size: a tenant's questions per slot, in units of the longest answer. */
+  backlog: number;
   log?: (line: string) => void;
 }
 
-export const defaultSchedulingOptions: SchedulingBenchOptions = { slots: 4, tokenDelayMs: 2, fairnessSeconds: 20, quietTenants: 20, noisyFactor: 20, seed: 7 };
+export const defaultSchedulingOptions: SchedulingBenchOptions = { slots: 4, tokenDelayMs: 2, fairnessSeconds: 20, quietTenants: 20, noisyFactor: 20, seed: 7, backlog: 8 };
 
 export interface SchedulingResult {
   tokenFairness: { lengths: [number, number]; service: [number, number]; ratio: number; jobsInWindow: [number, number] };
@@ -80,7 +82,7 @@ async function backlogged(o: SchedulingBenchOptions, lengths: number[], log: (li
   try {
     for (let i = 0; i < lengths.length; i++) await answersOf(rig, rig.tenantNames[i]!, lengths[i]!);
     // Enough work that one call's worth per slot is small beside the window.
-    const jobs = lengths.map((len) => Math.ceil((LONGEST / len) * 8 * o.slots));
+    const jobs = lengths.map((len) => Math.ceil((LONGEST / len) * o.backlog * o.slots));
     log(`backlog: answers of ${lengths.join(', ')} tokens, ${jobs.join(', ')} questions, ${o.slots} slots`);
     const phase = `backlog-${lengths.join('-')}`;
     await Promise.all(rig.tenantNames.flatMap((t, i) => Array.from({ length: jobs[i]! }, () => rig.sender.send(t, phase))));
