@@ -14,12 +14,13 @@ import { BusyError, type Admission, type AdmittedSlot } from '../ports/admission
 import { LlmError, type ChatMessage, type LlmBackend } from '../ports/llm.js';
 import type { InboundMessage } from '../ports/messages.js';
 import type { AskedIn, KnowledgeBase } from '../ports/knowledge.js';
-import { AnswerStopped, type AnswerProgress, type HandleOutcome } from '../ports/engine.js';
+import type { AnswerProgress, HandleOutcome } from '../ports/engine.js';
 import { interruptionOf } from './interruption.js';
 import { AnswerRecords, type GivenAnswer } from './answer-records.js';
 import { AnswerContext, askedIn } from './answer-context.js';
 import { WorkEstimator } from './work-estimate.js';
 import { reserveQuota } from './quota-gate.js';
+import { partialEnding } from './partial-answer.js';
 import { STATUS, waitStatus } from './status-text.js';
 import { asBotError, BotError, ErrorCode, vocabularies, type Vocabulary } from '../ports/errors.js';
 import { outcome } from './outcome.js';
@@ -193,25 +194,23 @@ export class AskPipeline {
         await usage.record(tenant, { release: reservation }).catch(() => undefined);
         throw interrupted;
       }
-      const partial = generated.text.trim();
-      const stop = stopOf(msg);
       // Stopped by someone, or cut off by the backend part-way: the partial answer stays, marked,
       // remembered and metered as such (instead of a "can't reach the model" that hides it).
-      const cutOff = !stop && partial && err instanceof LlmError && err.kind !== 'aborted';
-      if (stop || cutOff) {
-        const mark = stop ? STOPPED : CUT_OFF;
-        await this.deliver(tenant, key, reply, partial ? `${partial}\n\n${mark.shown}` : mark.early, {
+      const ending = partialEnding(msg, err, generated.text);
+      if (ending) {
+        await this.deliver(tenant, key, reply, ending.shown, {
           ...kept,
-          content: partial ? `${partial}\n\n${mark.kept}` : mark.keptEarly,
+          content: ending.kept,
           sources: [],
           promptTokens: 0,
           completionTokens: generated.tokens,
-          stopped: !!stop,
+          stopped: ending.stopped,
         });
-        if (stop) this.deps.logger.info({ tenantId: tenant.tenantId, answerId: progress.answerId, tokens: generated.tokens }, 'answer stopped');
-        else this.deps.logger.warn({ tenantId: tenant.tenantId, code: asBotError(err).code, tokens: generated.tokens, err: String(err) }, 'answer cut off by the backend');
-        const answer = { persona: persona.name, passages: 0, promptTokens: 0, completionTokens: generated.tokens, waitMs, ...(stop ? { stopped: true } : {}) };
-        return stop ? { ...outcome('answered', true), answer } : { ...outcome('failed', true, asBotError(err).code), answer };
+        const log = { tenantId: tenant.tenantId, answerId: progress.answerId, tokens: generated.tokens };
+        if (ending.stopped) this.deps.logger.info(log, 'answer stopped');
+        else this.deps.logger.warn({ ...log, code: asBotError(err).code, err: String(err) }, 'answer cut off by the backend');
+        const answer = { persona: persona.name, passages: 0, promptTokens: 0, completionTokens: generated.tokens, waitMs, ...(ending.stopped ? { stopped: true } : {}) };
+        return ending.stopped ? { ...outcome('answered', true), answer } : { ...outcome('failed', true, asBotError(err).code), answer };
       }
       // An answer cut short otherwise (the console's Ctrl-C) still cost what was generated.
       const spent = err instanceof LlmError && err.kind === 'aborted' ? generated.tokens : 0;
@@ -298,19 +297,5 @@ export class AskPipeline {
 
 /** Shown when the model returns nothing at all. */
 const EMPTY_ANSWER = '(The model returned an empty answer.)';
-/** How an answer ends that was stopped or cut off part-way: as shown, as kept in memory, and with nothing yet. */
-const STOPPED = { shown: '_(stopped)_', kept: '(stopped)', early: '_(stopped before I could answer)_', keptEarly: '(stopped before answering)' };
-const CUT_OFF = {
-  shown: '_(cut off: the language model stopped answering; please ask again for the rest)_',
-  kept: '(cut off)',
-  early: '',
-  keptEarly: '',
-};
 /** How long the final reply waits for the answer's records (a feedback click must find them). */
 const RECORDS_FIRST_MS = 2_000;
-
-/** Who stopped the answer, if that is why its signal fired. */
-function stopOf(msg: InboundMessage): AnswerStopped | null {
-  const reason: unknown = msg.signal?.aborted ? msg.signal.reason : undefined;
-  return reason instanceof AnswerStopped ? reason : null;
-}

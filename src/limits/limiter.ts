@@ -18,9 +18,11 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from '../logger.js';
 import { noMetrics, type MetricRegistry } from '../metrics.js';
 import { AdmissionMetrics } from './admission-metrics.js';
-import { buildLimiters, settle, type Limiters } from './bottleneck-limiters.js';
-import { FairQueue, serviceOf, type FairGrant, type FairTicket } from './fair-queue.js';
+import { buildLimiters, type Limiters } from './bottleneck-limiters.js';
+import { FairQueue, serviceOf, type FairGrant } from './fair-queue.js';
 import { rateWindow } from './rate-window.js';
+import { TenantLimiters } from './tenant-limiters.js';
+import { WaitTeller, type JobState, type PendingJob } from './pending-job.js';
 import type { TenantScope, TenantLimits } from '../ports/tenancy.js';
 import type { SlotCapacity } from '../ports/llm.js';
 import { BusyError, type Admission, type AdmissionStats, type AdmittedSlot, type RunOptions, type WaitInfo, type WorkEstimate } from '../ports/admission.js';
@@ -57,48 +59,17 @@ export interface BottleneckAdmissionOptions {
   closeTimeoutMs?: number;
 }
 
-type JobState = 'queued' | 'running' | 'finished' | 'cancelled';
-
-interface PendingJob {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly enqueuedAt: number;
-  state: JobState;
-  /** Where the job waits: for a tenant slot, or (holding one) for a backend slot. */
-  stage: 'tenant' | 'global';
-  timer?: NodeJS.Timeout;
-  reject: (error: unknown) => void;
-  /** Its place in the fair queue while it waits there. */
-  ticket?: FairTicket;
-  /** Lets go of the tenant slot of a job cancelled in the fair queue. */
-  leave?: () => void;
-  onWait?: (wait: WaitInfo) => void;
-  /** The last wait reported, so an unchanged one is not repeated. */
-  told?: string;
-  /** Until when the job waits for its tenant's per-minute budget (ms epoch). */
-  rateUntil?: number;
-}
-
-/** What a tenant limiter was last configured with. */
-interface AppliedLimits {
-  maxConcurrent: number;
-  maxQueued: number;
-  requestsPerMinute: number;
-  /** Settles when the last settings update reached the datastore. */
-  ready: Promise<void>;
-}
-
 const SKIPPED = Symbol('skipped');
 const DROP_MESSAGE = 'This job has been dropped by Bottleneck';
 
 export class BottleneckAdmission implements Admission {
   private built?: Limiters;
-  private readonly applied = new WeakMap<Bottleneck, AppliedLimits>();
+  private readonly tenantLimiters: TenantLimiters;
+  private readonly waits: WaitTeller;
   private readonly pending = new Set<PendingJob>();
   private readonly queuedByTenant = new Map<string, number>();
   private readonly fair: FairQueue;
   private readonly unsubscribe?: () => void;
-  private waitTicker?: NodeJS.Timeout;
   private readonly refreshMs: number;
   private readonly metrics: AdmissionMetrics;
   private queued = 0;
@@ -113,6 +84,8 @@ export class BottleneckAdmission implements Admission {
     this.fair = new FairQueue(slots ? () => slots.capacity() : () => opts.parallel, { headroomMs: opts.headroomMs ?? 5_000 });
     // A backend coming back (or a new one) takes waiting work at once.
     this.unsubscribe = slots?.onCapacityChange(() => this.fair.dispatch());
+    this.tenantLimiters = new TenantLimiters(() => this.limiters(), this.refreshMs, opts.logger);
+    this.waits = new WaitTeller(this.pending, this.fair, opts.logger);
     const idleTimeoutMs = opts.idleTimeoutMs ?? 15 * 60_000;
     if (idleTimeoutMs <= opts.queueWaitMs) opts.logger?.warn({ idleTimeoutMs }, 'limiter idle timeout is shorter than the queue wait');
   }
@@ -132,8 +105,8 @@ export class BottleneckAdmission implements Admission {
     if (limits.maxConcurrent < 1) return Promise.reject(this.refuse('tenant_queue_full'));
     if (this.queued >= this.opts.queueMax) return Promise.reject(this.refuse('global_queue_full'));
     const { global, globalReady, redis } = this.limiters();
-    const limiter = this.tenantLimiter(tenantId, limits);
-    const ready = Promise.all([globalReady, this.applied.get(limiter)?.ready]);
+    const limiter = this.tenantLimiters.for(tenantId, limits);
+    const ready = Promise.all([globalReady, this.tenantLimiters.ready(limiter)]);
     const estimate = serviceOf(options.work ?? DEFAULT_WORK);
 
     return new Promise<T>((resolveRun, rejectRun) => {
@@ -208,13 +181,13 @@ export class BottleneckAdmission implements Admission {
     if (!window || window.left === null || window.left > 0 || job.state !== 'queued') return;
     const rpm = Math.max(1, limits.requestsPerMinute);
     // Jobs of this tenant already waiting take the refilled budget first.
-    const before = this.ownWaitingBefore(job);
+    const before = this.waits.ownWaitingBefore(job);
     const inMs = window.refillInMs + Math.floor(before / rpm) * this.refreshMs;
     if (Date.now() - job.enqueuedAt + inMs > this.opts.queueWaitMs) {
       throw this.refuse('rate_limited', inMs, limits.requestsPerMinute);
     }
     job.rateUntil = Date.now() + inMs;
-    this.tell(job, { kind: 'rate', perMinute: limits.requestsPerMinute, inMs });
+    this.waits.tell(job, { kind: 'rate', perMinute: limits.requestsPerMinute, inMs });
   }
 
   stats(): AdmissionStats {
@@ -228,7 +201,7 @@ export class BottleneckAdmission implements Admission {
 
   private async shutdown(): Promise<void> {
     this.unsubscribe?.();
-    clearInterval(this.waitTicker);
+    this.waits.stop();
     for (const job of [...this.pending]) this.cancel(job, new Error('admission is closed'));
     const deadline = Date.now() + (this.opts.closeTimeoutMs ?? 10_000);
     while (this.running > 0 && Date.now() < deadline) await sleep(20);
@@ -241,95 +214,14 @@ export class BottleneckAdmission implements Admission {
     await redis?.close();
   }
 
-  /**
-   * The tenant's limiter, configured for `limits`. A new limiter is created with the tenant's
-   * settings (Group options are set just before `key()`, which copies them synchronously);
-   * an existing one whose limits changed gets `updateSettings`.
-   */
-  private tenantLimiter(tenantId: string, limits: TenantLimits): Bottleneck {
-    const rpm = limits.requestsPerMinute;
-    const settings = { maxConcurrent: limits.maxConcurrent, highWater: limits.maxQueued, reservoirRefreshAmount: rpm };
-    const { group, redis } = this.limiters();
-    group.updateSettings({
-      ...settings,
-      strategy: Bottleneck.strategy.OVERFLOW,
-      reservoir: rpm,
-      reservoirRefreshInterval: this.refreshMs,
-    });
-    const limiter = group.key(tenantId);
-    const applied = this.applied.get(limiter);
-    if (!applied) {
-      // With Redis the tenant's keys may already exist (another instance, or older limits):
-      // push the caps but leave the shared reservoir as it is.
-      const ready = redis ? settle(limiter.updateSettings(settings), this.opts.logger) : Promise.resolve();
-      this.applied.set(limiter, { maxConcurrent: limits.maxConcurrent, maxQueued: limits.maxQueued, requestsPerMinute: rpm, ready });
-    } else if (
-      applied.maxConcurrent !== limits.maxConcurrent ||
-      applied.maxQueued !== limits.maxQueued ||
-      applied.requestsPerMinute !== rpm
-    ) {
-      // A new plan: a different requests-per-minute starts a fresh budget at the new size.
-      const update = applied.requestsPerMinute !== rpm ? { ...settings, reservoir: rpm } : settings;
-      applied.maxConcurrent = limits.maxConcurrent;
-      applied.maxQueued = limits.maxQueued;
-      applied.requestsPerMinute = rpm;
-      applied.ready = applied.ready.then(() => settle(limiter.updateSettings(update), this.opts.logger));
-    }
-    return limiter;
-  }
-
   private enqueue(tenantId: string, reject: (error: unknown) => void, onWait?: (wait: WaitInfo) => void): PendingJob {
     this.seq += 1;
     const job: PendingJob = { id: `${tenantId}#${this.seq}`, tenantId, enqueuedAt: Date.now(), state: 'queued', stage: 'tenant', reject, onWait };
     job.timer = setTimeout(() => this.cancel(job, this.refuse('wait_timeout')), this.opts.queueWaitMs);
     this.pending.add(job);
     this.countQueued(tenantId, 1);
-    if (onWait) this.waitTicker ??= setInterval(() => this.tellWaits(), WAIT_TICK_MS).unref();
+    if (onWait) this.waits.listen();
     return job;
-  }
-
-  /** Tells each waiting job that listens where it stands, when that changed (a slot that comes at once tells nothing). */
-  private tellWaits(): void {
-    const now = Date.now();
-    let listening = 0;
-    for (const job of this.pending) {
-      if (!job.onWait || job.state !== 'queued') continue;
-      listening += 1;
-      if (now - job.enqueuedAt < WAIT_TICK_MS / 2) continue;
-      if (job.rateUntil !== undefined && job.stage === 'tenant' && job.rateUntil > now) continue;
-      this.tell(job, { kind: 'slot', ahead: this.aheadOf(job) });
-    }
-    if (listening === 0) {
-      clearInterval(this.waitTicker);
-      this.waitTicker = undefined;
-    }
-  }
-
-  private tell(job: PendingJob, wait: WaitInfo): void {
-    const key = wait.kind === 'slot' ? `slot:${wait.ahead}` : `rate:${Math.ceil(wait.inMs / 5_000)}`;
-    if (job.told === key) return;
-    job.told = key;
-    try {
-      job.onWait?.(wait);
-    } catch (err) {
-      this.opts.logger?.warn({ err }, 'wait listener failed');
-    }
-  }
-
-  /** Questions that get a slot before this job: its tenant's earlier ones and the fair queue's order. */
-  private aheadOf(job: PendingJob): number {
-    if (job.ticket) return job.ticket.ahead();
-    return this.ownWaitingBefore(job) + this.fair.aheadAtEnd(job.tenantId);
-  }
-
-  /** This tenant's jobs that wait for a tenant slot and came before `job`. */
-  private ownWaitingBefore(job: PendingJob): number {
-    let n = 0;
-    for (const other of this.pending) {
-      if (other === job) break;
-      if (other.tenantId === job.tenantId && other.stage === 'tenant' && other.state === 'queued') n += 1;
-    }
-    return n;
   }
 
   /** The job got both slots: it leaves the queue and starts running. Returns the wait in ms. */
@@ -401,8 +293,6 @@ class TaskFailure {
 
 /** What a job is charged when its caller gives no estimate. */
 const DEFAULT_WORK: WorkEstimate = { promptTokens: 500, outputTokens: 250 };
-/** How often waiting jobs are told where they stand (only when it changed). */
-const WAIT_TICK_MS = 1_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
