@@ -8,6 +8,7 @@ import type { AnswerBook, ConversationKey, ConversationStore, QuotaReservation, 
 import type { TenantScope } from '../ports/tenancy.js';
 import type { AnswerMetrics } from './answer-metrics.js';
 import { persistently } from './persistently.js';
+import type { ReplyStream } from './reply/stream.js';
 
 export interface GivenAnswer {
   /** The answer's id (its job's), when it has buttons that refer to it. */
@@ -35,6 +36,17 @@ export class AnswerRecords {
       logger: Logger;
     },
   ) {}
+
+  /**
+   * The final reply and the answer's records. The records go first (briefly: a feedback click
+   * must find its answer), but a slow database never holds the reply back for long.
+   */
+  async deliver(scope: TenantScope, key: ConversationKey, reply: ReplyStream, text: string, given: GivenAnswer): Promise<void> {
+    const kept = this.keep(scope, key, given);
+    await Promise.race([kept, new Promise((r) => setTimeout(r, RECORDS_FIRST_MS).unref())]);
+    await reply.finish(text, { kind: 'answer' });
+    await kept;
+  }
 
   /** Memory, usage and the answer's record; resolves when all are written (or finally failed, logged). */
   async keep(scope: TenantScope, key: ConversationKey, a: GivenAnswer): Promise<void> {
@@ -74,3 +86,6 @@ export class AnswerRecords {
     }
   }
 }
+
+/** How long the final reply waits for the answer's records (a feedback click must find them). */
+const RECORDS_FIRST_MS = 2_000;

@@ -9,14 +9,14 @@ import { citationLine } from './prompt-block.js';
 import { buildPrompt } from './prompt.js';
 import type { ReplyStream } from './reply/stream.js';
 import type { Tenant } from '../ports/tenancy.js';
-import type { AnswerBook, ChannelSettings, ConversationKey, ConversationStore, Persona, PersonaCatalog, QuotaReservation, StoredMessage, UsageLedger } from '../ports/stores.js';
+import { personaLimits, type AnswerBook, type ChannelSettings, type ConversationKey, type ConversationStore, type Persona, type PersonaCatalog, type StoredMessage, type UsageLedger } from '../ports/stores.js';
 import { BusyError, type Admission, type AdmittedSlot } from '../ports/admission.js';
 import { LlmError, type ChatMessage, type LlmBackend } from '../ports/llm.js';
 import type { InboundMessage } from '../ports/messages.js';
 import type { AskedIn, KnowledgeBase } from '../ports/knowledge.js';
 import type { AnswerProgress, HandleOutcome } from '../ports/engine.js';
 import { interruptionOf } from './interruption.js';
-import { AnswerRecords, type GivenAnswer } from './answer-records.js';
+import { AnswerRecords } from './answer-records.js';
 import { AnswerContext, askedIn } from './answer-context.js';
 import { WorkEstimator } from './work-estimate.js';
 import { reserveQuota } from './quota-gate.js';
@@ -109,24 +109,35 @@ export class AskPipeline {
       progress.questionStored?.(id);
       return id;
     };
-    const [questionId, persona, recent, hasDocuments] = await Promise.all([
-      storeQuestion(),
-      context.persona(tenant, settings),
-      maxMessages > 0 ? memory.window(tenant, key, { maxMessages: maxMessages + 1, tokenBudget: options.memoryTokenBudget }) : [],
-      settings.retrieval && this.deps.knowledge ? context.hasDocuments(tenant, askedIn(msg)) : false,
-    ]);
-    const history = maxMessages > 0 ? recent.filter((m) => m.id < questionId).slice(-maxMessages) : [];
-    // The conversation's first question names its thread, where threads have names.
-    if (maxMessages > 0 && history.length === 0) void reply.title(question);
-
-    const prompt = buildPrompt({ systemPrompt: persona.systemPrompt, passages: [], history, question });
-    const { work, reserve } = this.estimator.estimate(tenant.tenantId, prompt, { withDocuments: hasDocuments, maxTokens: persona.maxTokens });
-    // Held against the daily quota until the answer is metered: concurrent questions cannot overshoot it.
-    const reservation = await reserveQuota(usage, tenant, reserve, tenant.limits.tokensPerDay, {
+    // Held against the daily quota until the answer is metered (concurrent questions cannot
+    // overshoot it), taken beside the reads below so it adds no round trip of its own.
+    const hold = this.estimator.holdBeforeReading(tenant.tenantId, {
+      questionChars: question.length,
+      historyTokens: maxMessages > 0 ? options.memoryTokenBudget : 0,
+      withDocuments: settings.retrieval && !!this.deps.knowledge,
+      systemPromptChars: personaLimits.systemPrompt.maxLength,
+    });
+    const holding = reserveQuota(usage, tenant, hold, tenant.limits.tokensPerDay, {
       maxWaitMs: options.quotaWaitMs ?? 30_000,
       ...(msg.signal ? { signal: msg.signal } : {}),
       onHeld: () => void reply.status(STATUS.waiting()),
     });
+    const [reservation, questionId, persona, recent, hasDocuments] = await Promise.all([
+      holding,
+      storeQuestion(),
+      context.persona(tenant, settings),
+      maxMessages > 0 ? memory.window(tenant, key, { maxMessages: maxMessages + 1, tokenBudget: options.memoryTokenBudget }) : [],
+      settings.retrieval && this.deps.knowledge ? context.hasDocuments(tenant, askedIn(msg)) : false,
+    ]).catch(async (err: unknown) => {
+      // A hold taken for a question that fails here is given back at once.
+      const held = await holding.catch(() => 'spent' as const);
+      if (held !== 'spent') await usage.record(tenant, { release: held }).catch(() => undefined);
+      throw err;
+    });
+    const history = maxMessages > 0 ? recent.filter((m) => m.id < questionId).slice(-maxMessages) : [];
+    // The conversation's first question names its thread, where threads have names.
+    if (maxMessages > 0 && history.length === 0) void reply.title(question);
+
     if (reservation === 'spent') {
       await usage.record(tenant, { rejected: 1 });
       metrics.quotaRefusals.inc({});
@@ -138,6 +149,9 @@ export class AskPipeline {
       await reply.finish(quota.userText(words), { kind: 'notice' });
       return outcome('refused', true, quota.code);
     }
+
+    const prompt = buildPrompt({ systemPrompt: persona.systemPrompt, passages: [], history, question });
+    const { work } = this.estimator.estimate(tenant.tenantId, prompt, { withDocuments: hasDocuments, maxTokens: persona.maxTokens });
 
     // The wait shows as a status (where the platform has one), not as a message that ages.
     let waitMs = 0;
@@ -167,7 +181,7 @@ export class AskPipeline {
       const cite = citationLine(passages);
       const text = (result.text.trim() || EMPTY_ANSWER) + (cite ? `\n\n${cite}` : '');
       const sources = [...new Set(passages.map((p) => p.title))];
-      await this.deliver(tenant, key, reply, text, {
+      await this.records.deliver(tenant, key, reply, text, {
         ...kept,
         content: result.text,
         sources,
@@ -198,7 +212,7 @@ export class AskPipeline {
       // remembered and metered as such (instead of a "can't reach the model" that hides it).
       const ending = partialEnding(msg, err, generated.text);
       if (ending) {
-        await this.deliver(tenant, key, reply, ending.shown, {
+        await this.records.deliver(tenant, key, reply, ending.shown, {
           ...kept,
           content: ending.kept,
           sources: [],
@@ -220,17 +234,6 @@ export class AskPipeline {
     } finally {
       clearTimeout(waitShown);
     }
-  }
-
-  /**
-   * The final reply and the answer's records. The records go first (briefly: a feedback click
-   * must find its answer), but a slow database never holds the reply back for long.
-   */
-  private async deliver(tenant: Tenant, key: ConversationKey, reply: ReplyStream, text: string, given: GivenAnswer & { reservation: QuotaReservation }) {
-    const kept = this.records.keep(tenant, key, given);
-    await Promise.race([kept, new Promise((r) => setTimeout(r, RECORDS_FIRST_MS).unref())]);
-    await reply.finish(text, { kind: 'answer' });
-    await kept;
   }
 
   /** Runs holding a backend slot: retrieval (it embeds on the backend) and the chat call. */
@@ -297,5 +300,3 @@ export class AskPipeline {
 
 /** Shown when the model returns nothing at all. */
 const EMPTY_ANSWER = '(The model returned an empty answer.)';
-/** How long the final reply waits for the answer's records (a feedback click must find them). */
-const RECORDS_FIRST_MS = 2_000;

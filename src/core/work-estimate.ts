@@ -1,6 +1,6 @@
 /**
  * What a question will cost before it runs: the tokens token-fair ordering charges at admission
- * and the quota reservation holds. Both are corrected with the backend's own counts at the end,
+ * and the tokens its quota hold covers. Both are corrected with the backend's own counts at the end,
  * so an estimate only has to be in the right range: the prompt is counted from its text (about
  * four characters a token), the answer from this tenant's recent answers.
  */
@@ -11,8 +11,6 @@ import type { WorkEstimate } from '../ports/admission.js';
 export interface QuestionWork {
   /** What the fair order charges: the expected prompt and answer. */
   work: WorkEstimate;
-  /** What the daily quota holds: the prompt and the longest answer to expect. */
-  reserve: number;
 }
 
 /** About four characters a token for English text (Ollama's tokenizers vary around this). */
@@ -37,9 +35,19 @@ export class WorkEstimator {
     const usual = Math.round(this.answerTokens.get(tenantId) ?? DEFAULT_ANSWER_TOKENS);
     const cap = opts.maxTokens ?? undefined;
     const outputTokens = cap === undefined ? usual : Math.min(usual, cap);
-    // The quota holds the longest answer likely: the persona's cap, else twice the usual one.
-    const longest = cap ?? Math.max(2 * usual, 2 * DEFAULT_ANSWER_TOKENS);
-    return { work: { promptTokens, outputTokens }, reserve: promptTokens + longest };
+    return { work: { promptTokens, outputTokens } };
+  }
+
+  /**
+   * What to hold against the quota before the persona and the history are read (so the hold's
+   * round trip runs beside those reads): the prompt at its largest (the longest system prompt,
+   * the whole history budget, the retrieved passages) and the longest answer to expect. It is
+   * released, whatever the answer really used, when the answer is metered.
+   */
+  holdBeforeReading(tenantId: string, opts: { questionChars: number; historyTokens: number; withDocuments: boolean; systemPromptChars: number }): number {
+    const prompt = tokensOfText(opts.questionChars + opts.systemPromptChars) + opts.historyTokens + (opts.withDocuments ? this.retrievalTokens : 0);
+    const usual = Math.round(this.answerTokens.get(tenantId) ?? DEFAULT_ANSWER_TOKENS);
+    return prompt + Math.max(2 * usual, 2 * DEFAULT_ANSWER_TOKENS);
   }
 
   /** Learns from an answer's real length (Ollama's eval_count). */
