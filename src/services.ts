@@ -79,7 +79,7 @@ export async function createServices(config: Config, opts: ServiceOptions = {}):
     const metrics = new PrometheusMetrics({ defaultMetrics: opts.defaultMetrics });
     const configured =
       opts.backend ??
-      new OllamaBackend({ host: config.OLLAMA_HOST, stallMs: config.OLLAMA_STALL_MS, timeoutMs: config.OLLAMA_TIMEOUT_MS, metrics, logger });
+      new OllamaBackend({ host: config.OLLAMA_BACKENDS[0]!.host, stallMs: config.OLLAMA_STALL_MS, timeoutMs: config.OLLAMA_TIMEOUT_MS, metrics, logger });
     const backend = opts.decorateBackend ? opts.decorateBackend(configured) : configured;
     const kb = await createKnowledgeBase({ config, database, backend, logger });
     const services: Services = {
