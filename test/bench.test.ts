@@ -8,6 +8,7 @@ import { benchEngine } from './bench/engine.js';
 import { engineFigures, formatTable, ingestFigures } from './bench/report.js';
 import { benchIngest } from './bench/ingest.js';
 import { benchExport } from './bench/export.js';
+import { benchPool, poolFigures } from './bench/pool.js';
 import { integrateSteps, jainIndex, percentile } from './bench/stats.js';
 
 describe('bench statistics', () => {
@@ -99,5 +100,19 @@ describe('export bench (tiny)', () => {
     expect(r.megabytesWritten).toBeGreaterThan(r.smallTenant.megabytesWritten);
     // At this size the planner may sort instead of walking the index; the full bench reports its plan.
     expect(r.pagePlan).toMatch(/^Limit/);
+  });
+});
+
+describe('pool bench (tiny)', () => {
+  it('measures each backend while work queues and accounts for every call when one dies', { timeout: 60_000 }, async () => {
+    const r = await benchPool({ calls: 30, failoverCalls: 24, tokensPerAnswer: 5, tokenDelaysMs: [1, 2, 3] });
+    expect(r.utilisation.backends.map((b) => b.calls).reduce((a, b) => a + b, 0)).toBe(30);
+    for (const b of r.utilisation.backends) {
+      expect(b.utilisation).toBeGreaterThan(0);
+      expect(b.utilisation).toBeLessThanOrEqual(1);
+    }
+    expect(r.failover.succeeded + r.failover.userVisibleErrors + r.failover.cutMidStream).toBe(24);
+    expect(r.failover.userVisibleErrors).toBe(0);
+    expect(formatTable('pool', poolFigures(r))).toContain('user-visible errors');
   });
 });

@@ -11,7 +11,7 @@
  * Options (all optional): --tenants --slots --token-delay-ms --tokens --max-concurrent
  * --light-messages --light-concurrency --messages-per-tenant --quiet-tenants --fairness-load
  * --fairness-seconds --noisy-factor --seed --out DIR --skip-retrieval --skip-ingest
- * --ingest-rate --ingest-seconds --ingest-workspaces --skip-export --export-messages
+ * --ingest-rate --ingest-seconds --ingest-workspaces --skip-export --export-messages --skip-pool
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -21,6 +21,7 @@ import { benchEngine, defaultEngineBenchOptions, type EngineBenchOptions } from 
 import { engineFigures, formatEngineSummary, formatTable, ingestFigures } from './report.js';
 import { benchIngest, defaultIngestOptions } from './ingest.js';
 import { benchExport } from './export.js';
+import { runPoolSection } from './pool.js';
 
 const numeric: Record<string, keyof EngineBenchOptions> = {
   tenants: 'tenants',
@@ -47,6 +48,7 @@ interface RunOptions {
   skipRetrieval: boolean;
   skipIngest: boolean;
   skipExport: boolean;
+  skipPool: boolean;
   exportMessages?: number;
 }
 
@@ -58,6 +60,7 @@ function parseOptions(): RunOptions {
       'skip-retrieval': { type: 'boolean' },
       'skip-ingest': { type: 'boolean' },
       'skip-export': { type: 'boolean' },
+      'skip-pool': { type: 'boolean' },
       'export-messages': { type: 'string' },
     },
     strict: true,
@@ -85,6 +88,7 @@ function parseOptions(): RunOptions {
     skipRetrieval: Boolean(values['skip-retrieval']),
     skipIngest: Boolean(values['skip-ingest']),
     skipExport: Boolean(values['skip-export']),
+    skipPool: Boolean(values['skip-pool']),
     ...(values['export-messages'] !== undefined ? { exportMessages: positive(String(values['export-messages']), 'export-messages') } : {}),
   };
 }
@@ -126,7 +130,7 @@ function printLeaves(value: unknown, prefix = ''): void {
 }
 
 async function main(): Promise<void> {
-  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest, skipExport, exportMessages } = parseOptions();
+  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest, skipExport, skipPool, exportMessages } = parseOptions();
   const startedAt = new Date();
   console.log('engine bench (fake Ollama over real HTTP; orchestration is the real core)');
   const engine = await benchEngine({ ...engineOptions, log: (line) => console.log(`  ${line}`) });
@@ -164,6 +168,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const pool = await runPoolSection(skipPool, (line) => console.log(line));
+
   mkdirSync(out, { recursive: true });
   const file = join(out, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   const report = {
@@ -174,10 +180,11 @@ async function main(): Promise<void> {
     ingest,
     retrieval,
     export: exported,
+    pool,
   };
   writeFileSync(file, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2));
   console.log(`\nwrote ${file}`);
-  const missed = [...figures, ...('figures' in ingest ? ingest.figures : [])].filter((f) => f.verdict === 'MISS').map((f) => f.name);
+  const missed = [...figures, ...('figures' in ingest ? ingest.figures : []), ...('figures' in pool ? pool.figures : [])].filter((f) => f.verdict === 'MISS').map((f) => f.name);
   console.log(missed.length ? `targets missed (reported, not fatal): ${missed.join('; ')}` : 'all targets met');
 }
 

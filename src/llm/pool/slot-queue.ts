@@ -40,6 +40,7 @@ export class SlotQueue {
   /** A slot for `req` within `waitMs`; `first` puts a retried call ahead of new ones. */
   acquire(req: SlotRequest, waitMs: number, signal?: AbortSignal, first = false): Promise<PoolMember> {
     if (signal?.aborted) return Promise.reject(new LlmError('aborted', 'the request was cancelled'));
+    if (!servable(this.members, req.model, req.exclude)) return Promise.reject(new NoBackend(req.model));
     return new Promise<PoolMember>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
@@ -72,7 +73,10 @@ export class SlotQueue {
   /** Hands free slots to waiters in order; call whenever a slot frees or a backend's state changes. */
   pump(): void {
     const now = performance.now();
+    // With every slot taken nobody can be served: a long queue costs nothing per released slot.
+    const anyFree = () => this.members.some((m) => m.inUse < m.slots && now >= m.busyUntil);
     for (const w of [...this.waiters]) {
+      if (!anyFree()) break;
       const m = choose(this.members, { ...w.req, now }) ?? this.probeTarget(w.req);
       if (m) {
         m.inUse++;
