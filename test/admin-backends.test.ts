@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runAdmin } from '../src/admin/run.js';
 import { parseServiceMetrics } from '../src/admin/backends.js';
 import { ask, startPool, type PoolWorld } from './helpers/pool.js';
+import { freePort } from './helpers/service.js';
 
 const TOKEN = 'metrics-token-0123456789';
 let w: PoolWorld | undefined;
@@ -29,15 +30,6 @@ async function serveMetrics(world: PoolWorld): Promise<string> {
   });
   await new Promise<void>((r) => service!.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 async function admin(args: string[], env: NodeJS.ProcessEnv) {
@@ -78,7 +70,7 @@ describe('admin backends', () => {
 
   it('says when the service cannot be reached or refuses the token, and still shows the probes; exits 1 when no backend answers', async () => {
     w = await startPool([{}]);
-    const closed = await closedPort();
+    const closed = await freePort();
     const env = { OLLAMA_HOST: `${w.fakes[0]!.url},127.0.0.1:${closed}`, LOG_LEVEL: 'silent', PORT: String(closed) };
     const r = await admin(['backends'], env);
     expect(r.code).toBe(0);

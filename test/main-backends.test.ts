@@ -5,12 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from './fakes/ollama.js';
+import { freePort } from './helpers/service.js';
 
 let dataDir: string;
 let full: FakeOllama;
@@ -25,16 +24,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 it('logs one line per backend at start-up and keeps running with one of three unreachable', { timeout: 90_000 }, async () => {
-  const dead = `http://127.0.0.1:${await closedPort()}`;
+  const dead = `http://127.0.0.1:${await freePort()}`;
   const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'src/main.ts')], {
     cwd: dataDir,
