@@ -191,6 +191,47 @@ describe('health, cooldown and capacity', () => {
     expect(await metricValue(w.metrics, 'bot_backend_up', { backend: w.fakes[1]!.url })).toBe(1);
   });
 
+  it('a backend that answers probes but fails its calls waits twice as long each time; a served call resets that', () => {
+    const m = new PoolMember(undefined as never, 'http://gpu-a:11434', 2, { minMs: 100, maxMs: 400 });
+    const cooldowns: [number, string][] = [];
+    const fail = (now: number) => (m.markFailed('stalled', now), cooldowns.push([m.cooldownMs, m.state]));
+    fail(0);
+    m.markUp('probe');
+    fail(1_000);
+    m.markUp('probe');
+    fail(2_000);
+    fail(2_001); // another call that was already running: no second step
+    m.markUp('probe');
+    fail(3_000);
+    m.markUp('call');
+    fail(4_000);
+    expect(cooldowns).toEqual([
+      [100, 'cooling'],
+      [200, 'cooling'],
+      [400, 'down'],
+      [400, 'down'],
+      [400, 'down'],
+      [100, 'cooling'],
+    ]);
+  });
+
+  it('a backend that fails every chat but answers probes gets few calls, and every call succeeds elsewhere', async () => {
+    w = await startPool([{ tokenDelayMs: 1 }, { tokenDelayMs: 1 }], { cooldown: { minMs: 20, maxMs: 5_000 }, healthIntervalMs: 10 });
+    const broken = w.fakes[0]!;
+    broken.failEvery({ status: 500, path: '/api/chat' });
+    const outcomes: boolean[] = [];
+    // One call at a time: never measured, the broken backend counts as the fastest, so it is
+    // tried whenever it is up. Probed back in after 20, 40, 80, 160, 320 ... ms, it is up ever more rarely.
+    for (let i = 0; i < 60; i++) {
+      outcomes.push((await ask(w.pool, `q${i}`)).ok);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(outcomes.every(Boolean)).toBe(true);
+    expect(broken.chatRequests().length).toBeGreaterThanOrEqual(2);
+    // Without the growing backoff it would be tried on most of the 60 calls.
+    expect(broken.chatRequests().length).toBeLessThanOrEqual(15);
+  });
+
   it('health() is ok while every configured model is on a backend that is up', async () => {
     w = await startPool([{ models: [MODEL] }, { models: [EMBED] }]);
     expect(await w.pool.health()).toMatchObject({ ok: true, models: [`${MODEL}`, `${EMBED}:latest`] });

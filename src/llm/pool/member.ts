@@ -87,15 +87,21 @@ export class PoolMember {
     return this.inUse < this.slots && now >= this.busyUntil;
   }
 
-  /** A call or probe succeeded. Returns true when its state changed (it came back). */
-  markUp(): boolean {
-    this.busyStreak = 0;
-    this.busyUntil = 0;
+  /**
+   * A probe (`by: 'probe'`) or a call succeeded. Returns true when its state changed (it came
+   * back). Only a served call forgets the backoff: a server that answers probes but fails its
+   * calls (a stalling runner) waits twice as long each time it fails again, instead of flapping.
+   */
+  markUp(by: 'probe' | 'call'): boolean {
+    if (by === 'call') {
+      this.busyStreak = 0;
+      this.busyUntil = 0;
+      this.cooldownMs = 0;
+    }
     if (this.state === 'up') return false;
     this.state = 'up';
     this.reason = undefined;
     this.since = Date.now();
-    this.cooldownMs = 0;
     return true;
   }
 

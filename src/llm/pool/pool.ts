@@ -108,7 +108,7 @@ export class BackendPool implements LlmBackend, SlotCapacity {
         if (r.ok) {
           m.version = r.probe.version;
           const modelsChanged = m.setModels(r.probe.models);
-          const cameBack = m.markUp();
+          const cameBack = m.markUp('probe');
           if (cameBack || modelsChanged) this.changed(m, cameBack ? 'up' : undefined);
         } else {
           this.failed(m, r.error.message);
@@ -237,7 +237,7 @@ export class BackendPool implements LlmBackend, SlotCapacity {
       this.metrics.called(m);
       try {
         const result = await attempt(m);
-        if (m.markUp()) this.changed(m, 'up');
+        if (m.markUp('call')) this.changed(m, 'up');
         if (affinity) this.affinity.set(affinity, m);
         return result;
       } catch (err) {
