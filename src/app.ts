@@ -59,6 +59,9 @@ async function assemble(services: Services, opts: CreateCoreOptions): Promise<Co
   // The limiter connects to Redis (REDIS_URL) on the first question, not here.
   const admission = new BottleneckAdmission({
     parallel: config.OLLAMA_PARALLEL,
+    // The slots of the backends that can serve now: a backend cooling down takes its slots out of
+    // the order, and one coming back puts them in.
+    ...(services.slots ? { slots: services.slots } : {}),
     queueMax: config.QUEUE_MAX,
     queueWaitMs: config.QUEUE_WAIT_MS,
     // A tenant limiter must outlive any job that waits and runs in it (see limiter.ts).

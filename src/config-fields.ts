@@ -68,16 +68,53 @@ export function normalizeOllamaHost(raw: string): string | undefined {
   return url.toString().replace(/\/$/, '');
 }
 
-export const ollamaHost = z
-  .string()
-  .transform((v, ctx) => {
-    const host = normalizeOllamaHost(v);
+/**
+ * OLLAMA_HOST: one Ollama address, or a comma-separated list of them (a pool), each read as
+ * Ollama reads it. Parses to the normalized URLs in the given order; a backend named twice is
+ * refused (it would count its slots twice).
+ */
+export const ollamaHosts = z.string().transform((v, ctx) => {
+  const shown = (entry: string) => redactUrl(entry).replace(/\/$/, '');
+  const hosts: string[] = [];
+  for (const entry of v.split(',').map((e) => e.trim())) {
+    const host = entry ? normalizeOllamaHost(entry) : undefined;
     if (!host) {
-      ctx.addIssue({ code: 'custom', message: 'an Ollama address: host, host:port or a URL such as http://127.0.0.1:11434' });
+      const which = v.includes(',') ? ` (entry "${shown(entry)}" is not one)` : '';
+      ctx.addIssue({
+        code: 'custom',
+        message: `an Ollama address: host, host:port or a URL such as http://127.0.0.1:11434, or a comma-separated list of them${which}`,
+      });
       return z.NEVER;
     }
-    return host;
+    if (hosts.includes(host)) {
+      ctx.addIssue({ code: 'custom', message: `a list of distinct Ollama addresses (${shown(host)} is named twice)` });
+      return z.NEVER;
+    }
+    hosts.push(host);
+  }
+  return hosts;
+});
+
+/** OLLAMA_PARALLEL: one slot count for every backend, or one per backend in OLLAMA_HOST's order. */
+export const slotCounts = (min: number, max: number) =>
+  z.string().transform((v, ctx) => {
+    const counts = v.split(',').map((e) => e.trim());
+    if (!counts.every((c) => /^\d+$/.test(c) && Number(c) >= min && Number(c) <= max)) {
+      ctx.addIssue({ code: 'custom', message: `a whole number from ${min} to ${max}, or a comma-separated list of them in OLLAMA_HOST's order` });
+      return z.NEVER;
+    }
+    return counts.map(Number);
   });
+
+/**
+ * Ollama's keep_alive: a duration as Ollama (Go) reads it ("30m", "1h30m", "90s"), or whole
+ * seconds ("600"; "-1" keeps the model loaded, "0" unloads it after each call). Seconds become a
+ * number, which is how Ollama expects them.
+ */
+export const keepAlive = z
+  .string()
+  .regex(/^(-?\d+|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/, { message: 'a duration such as 30m, 1h or 90s, or whole seconds (-1 keeps the model loaded)' })
+  .transform((v): string | number => (/^-?\d+$/.test(v) ? Number(v) : v));
 
 /** Settings whose values are never shown, not even in an error. */
 export function isSecretSetting(name: string): boolean {

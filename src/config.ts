@@ -15,10 +15,12 @@ import {
   int,
   modelName,
   oldKeys,
-  ollamaHost,
+  keepAlive,
+  ollamaHosts,
   planName,
   secret,
   showValue,
+  slotCounts,
 } from './config-fields.js';
 
 const pgUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, { message: 'a postgres:// URL' });
@@ -36,10 +38,16 @@ export const configSchema = z.object({
   DATABASE_URL: pgUrl.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
 
-  OLLAMA_HOST: ollamaHost.default('http://127.0.0.1:11434'),
+  /** One Ollama server, or a comma-separated list of them (a pool). */
+  OLLAMA_HOST: ollamaHosts.default(['http://127.0.0.1:11434']),
   OLLAMA_CHAT_MODEL: modelName.default('llama3.2:3b'),
   OLLAMA_EMBED_MODEL: modelName.default('nomic-embed-text'),
-  OLLAMA_PARALLEL: int(1, 256).default(4),
+  /** Requests in flight to each backend at once: one number for all, or one per backend in OLLAMA_HOST's order. */
+  OLLAMA_PARALLEL: slotCounts(1, 256).default([4]),
+  /** Context size every call sends for a model (mixed num_ctx makes Ollama reload the model). */
+  OLLAMA_NUM_CTX: int(256, 1_048_576).default(8192),
+  /** How long Ollama keeps a model loaded after a call, sent with every call. */
+  OLLAMA_KEEP_ALIVE: keepAlive.default('30m'),
   /** Pull missing models at start-up (with progress in the log). */
   OLLAMA_PULL: bool.default(false),
   /** Longest silence inside a streamed answer before it is abandoned, in ms. */
@@ -94,7 +102,23 @@ export const configSchema = z.object({
   DISCORD_MESSAGE_CONTENT: bool.default(false),
 });
 
-export type Config = z.infer<typeof configSchema> & { PUBLIC_URL: string };
+type Parsed = z.infer<typeof configSchema>;
+
+/** One Ollama server of the pool and its slots. */
+export interface OllamaBackendConfig {
+  host: string;
+  parallel: number;
+}
+
+export type Config = Omit<Parsed, 'OLLAMA_HOST' | 'OLLAMA_PARALLEL'> & {
+  PUBLIC_URL: string;
+  /** The backends (OLLAMA_HOST with OLLAMA_PARALLEL), in the order given. */
+  OLLAMA_BACKENDS: OllamaBackendConfig[];
+  /** The backends' URLs joined by ", ", for messages and logs (may carry credentials: redact before showing). */
+  OLLAMA_HOST: string;
+  /** Slots over all backends (the sum of their OLLAMA_PARALLEL): calls running at once at most. */
+  OLLAMA_PARALLEL: number;
+};
 
 /** Every setting's name, in the schema's order. */
 export const settingNames = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
@@ -133,12 +157,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const c = result.data;
   const problems = combinationProblems(c);
   if (problems.length) throw new ConfigError(problems.map((p) => `invalid configuration: ${p}`).join('\n'));
-  return { ...c, PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '') };
+  const backends = c.OLLAMA_HOST.map((host, i) => ({ host, parallel: c.OLLAMA_PARALLEL.length === 1 ? c.OLLAMA_PARALLEL[0]! : c.OLLAMA_PARALLEL[i]! }));
+  return {
+    ...c,
+    PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
+    OLLAMA_BACKENDS: backends,
+    OLLAMA_HOST: c.OLLAMA_HOST.join(', '),
+    OLLAMA_PARALLEL: backends.reduce((n, b) => n + b.parallel, 0),
+  };
 }
 
 /** Settings that are each valid but do not fit together (a half-configured app runs nowhere). */
-function combinationProblems(c: z.infer<typeof configSchema>): string[] {
+function combinationProblems(c: Parsed): string[] {
   const out: string[] = [];
+  if (c.OLLAMA_PARALLEL.length > 1 && c.OLLAMA_PARALLEL.length !== c.OLLAMA_HOST.length) {
+    out.push(
+      `OLLAMA_PARALLEL lists ${c.OLLAMA_PARALLEL.length} numbers but OLLAMA_HOST names ${c.OLLAMA_HOST.length} backend(s): ` +
+        'give one number for every backend, or one per backend in OLLAMA_HOST\'s order',
+    );
+  }
   const slack = { SLACK_SIGNING_SECRET: c.SLACK_SIGNING_SECRET, SLACK_CLIENT_ID: c.SLACK_CLIENT_ID, SLACK_CLIENT_SECRET: c.SLACK_CLIENT_SECRET };
   const missing = Object.entries(slack).filter(([, v]) => !v).map(([k]) => k);
   const slackOn = missing.length === 0;

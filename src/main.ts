@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './logger.js';
 import { prepareKnowledgeBase } from './retrieval/factory.js';
 import { DimensionMismatchError } from './retrieval/vector-store.js';
 import type { BackendHealth } from './ports/llm.js';
+import { redactUrl } from './config-fields.js';
 import { discordFailure, firstLine, listenFailure, slackFailure, StartupError } from './startup-errors.js';
 
 interface Stoppable {
@@ -34,15 +35,29 @@ async function startAdapters(core: Core, config: Config, started: Stoppable[]): 
 
 /** Ollama and its models: a warning, never a stop (questions get a clear reply until it is up). */
 async function reportBackend(core: Core, config: Config, health: BackendHealth): Promise<void> {
-  if (!health.ok) {
+  const wanted = [config.OLLAMA_CHAT_MODEL, config.OLLAMA_EMBED_MODEL];
+  const lacks = (models: string[] | undefined) => wanted.filter((m) => !models?.includes(m) && !models?.includes(`${m}:latest`));
+  if (core.pool) {
+    // One line per backend of the pool.
+    for (const b of core.pool.snapshot()) {
+      if (b.state !== 'up') {
+        core.logger.warn({ backend: b.url, error: b.reason }, `Ollama backend ${b.url} is not reachable: the others serve meanwhile; it is probed again in the background`);
+      } else if (lacks(b.models).length > 0) {
+        core.logger.warn({ backend: b.url, missing: lacks(b.models) }, `Ollama backend ${b.url} lacks ${lacks(b.models).join(', ')}: calls for them go to other backends`);
+      } else {
+        core.logger.info({ backend: b.url, models: wanted, slots: b.slots }, `Ollama backend ${b.url} is reachable and has the models`);
+      }
+    }
+  }
+  const reachable = health.ok || health.models.length > 0;
+  if (!reachable) {
     core.logger.warn(
       { ollama: config.OLLAMA_HOST, error: health.error },
-      `Ollama is not reachable at ${config.OLLAMA_HOST}: questions will get a "can't reach the language model" reply until it is up (start Ollama, or npm run fake-ollama for a first try)`,
+      `Ollama is not reachable at ${redactUrl(config.OLLAMA_HOST)}: questions will get a "can't reach the language model" reply until it is up (start Ollama, or npm run fake-ollama for a first try)`,
     );
     return;
   }
-  const wanted = [config.OLLAMA_CHAT_MODEL, config.OLLAMA_EMBED_MODEL];
-  const missing = wanted.filter((m) => !health.models.includes(m) && !health.models.includes(`${m}:latest`));
+  const missing = core.pool ? wanted.filter((m) => core.pool!.snapshot().some((b) => b.state === 'up' && lacks(b.models).includes(m))) : lacks(health.models);
   if (missing.length === 0) {
     core.logger.info({ ollama: config.OLLAMA_HOST, models: wanted }, 'Ollama is reachable and has the models');
   } else if (config.OLLAMA_PULL) {
@@ -73,7 +88,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     health = await core.backend.health();
     // A knowledge store built for another embedding model must stop start-up (wrong answers
     // otherwise). With Ollama down the store is made ready on first use instead.
-    if (health.ok) {
+    if (health.ok || health.models.length > 0) {
       await prepareKnowledgeBase(core.knowledge, logger).catch((err: unknown) => {
         throw err instanceof DimensionMismatchError ? new StartupError(firstLine(err), { cause: err }) : err;
       });

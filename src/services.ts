@@ -21,11 +21,11 @@ import { UsageMeter } from './usage/meter.js';
 import { AuditLog } from './audit/audit-log.js';
 import { PostgresAnswerBook } from './answers/answer-book.js';
 import { EventDeduper } from './delivery/dedupe.js';
-import { OllamaBackend } from './llm/ollama-backend.js';
+import { BackendPool } from './llm/pool/pool.js';
 import { createKnowledgeBase } from './retrieval/factory.js';
 import type { TenantKnowledgeBase } from './retrieval/knowledge-base.js';
 import { databaseFailure } from './startup-errors.js';
-import type { LlmBackend } from './ports/llm.js';
+import type { LlmBackend, SlotCapacity } from './ports/llm.js';
 
 export interface Services {
   config: Config;
@@ -34,6 +34,13 @@ export interface Services {
   /** The process's registry; each measuring module registers the metrics it owns on it. */
   metrics: PrometheusMetrics;
   backend: LlmBackend;
+  /** The pool built from OLLAMA_HOST (its per-backend snapshot); undefined when a backend was injected. */
+  pool?: BackendPool;
+  /**
+   * The slots of the backends that can serve now, for admission; undefined when an injected
+   * backend offers none.
+   */
+  slots?: SlotCapacity;
   tenants: TenantRegistry;
   memory: ConversationMemory;
   personas: PersonaStore;
@@ -53,7 +60,7 @@ export interface ServiceOptions {
   logger?: Logger;
   /** An open, migrated database (tests); otherwise opened from the config, migrated, and closed with the services. */
   database?: Database;
-  /** Used instead of the Ollama client built from OLLAMA_HOST. */
+  /** Used instead of the backend pool built from OLLAMA_HOST (its SlotCapacity is used when it has one). */
   backend?: LlmBackend;
   /** Wraps the backend every service uses (the bench records calls this way). */
   decorateBackend?: (backend: LlmBackend) => LlmBackend;
@@ -77,9 +84,10 @@ export async function createServices(config: Config, opts: ServiceOptions = {}):
   try {
     const db = database.db;
     const metrics = new PrometheusMetrics({ defaultMetrics: opts.defaultMetrics });
-    const configured =
-      opts.backend ??
-      new OllamaBackend({ host: config.OLLAMA_HOST, stallMs: config.OLLAMA_STALL_MS, timeoutMs: config.OLLAMA_TIMEOUT_MS, metrics, logger });
+    // One pool over every configured backend (with one host, a pool of one).
+    const pool = opts.backend ? undefined : createBackendPool(config, { metrics, logger });
+    const configured = opts.backend ?? pool!;
+    const slots = pool ?? (isSlotCapacity(opts.backend) ? opts.backend : undefined);
     const backend = opts.decorateBackend ? opts.decorateBackend(configured) : configured;
     const kb = await createKnowledgeBase({ config, database, backend, logger });
     const services: Services = {
@@ -88,6 +96,8 @@ export async function createServices(config: Config, opts: ServiceOptions = {}):
       database,
       metrics,
       backend,
+      ...(pool ? { pool } : {}),
+      ...(slots ? { slots } : {}),
       tenants: new TenantRegistry(db, { defaultPlan: config.DEFAULT_PLAN, ...(opts.freshReads ? { cacheTtlMs: 0 } : {}) }),
       memory: new ConversationMemory(db),
       // Persona models are checked on the backend that answers, injected or not.
@@ -99,6 +109,7 @@ export async function createServices(config: Config, opts: ServiceOptions = {}):
       dedupe: new EventDeduper(db),
       ...(kb.knowledge ? { knowledge: kb.knowledge } : { knowledgeUnavailable: kb.reason }),
       async close() {
+        pool?.close();
         if (ownsDatabase) await database.close();
       },
     };
@@ -107,6 +118,24 @@ export async function createServices(config: Config, opts: ServiceOptions = {}):
     if (ownsDatabase) await database.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The pool over OLLAMA_HOST's backends, with the load-time options pinned for every call. */
+export function createBackendPool(config: Config, o: { metrics?: PrometheusMetrics; logger?: Logger } = {}): BackendPool {
+  return new BackendPool({
+    backends: config.OLLAMA_BACKENDS,
+    stallMs: config.OLLAMA_STALL_MS,
+    timeoutMs: config.OLLAMA_TIMEOUT_MS,
+    waitMs: config.QUEUE_WAIT_MS,
+    models: [config.OLLAMA_CHAT_MODEL, config.OLLAMA_EMBED_MODEL],
+    pinned: { numCtx: config.OLLAMA_NUM_CTX, keepAlive: config.OLLAMA_KEEP_ALIVE },
+    ...o,
+  });
+}
+
+function isSlotCapacity(b: unknown): b is SlotCapacity {
+  const c = b as Partial<SlotCapacity> | undefined;
+  return typeof c?.capacity === 'function' && typeof c.onCapacityChange === 'function';
 }
 
 /** Opens the configured database and migrates it; a failure is one StartupError line. */

@@ -98,6 +98,16 @@ describe('admin CLI process', () => {
     ]);
   });
 
+  it('backends: probes the configured Ollama and says the service is not running', async () => {
+    const r = await cli('backends', '--json', '--service', 'http://127.0.0.1:65534');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.backends).toEqual([
+      expect.objectContaining({ url: ollama.url, reachable: true, version: '0.6.8', models: ['llama3.2:3b', 'nomic-embed-text:latest'] }),
+    ]);
+    expect(report.service).toMatchObject({ url: 'http://127.0.0.1:65534', reachable: false });
+  });
+
   it('refuses bad input with one line and exit code 2', async () => {
     const r = await cli('tenants', 'plan', 'slack', 'TCLI0001', 'gold');
     expect(r.code).toBe(2);

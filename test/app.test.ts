@@ -123,6 +123,48 @@ describe('composition root', () => {
   });
 });
 
+describe('backend pool', () => {
+  it('builds one pool over every OLLAMA_HOST backend: /readyz is ready while each configured model is on a backend that is up', async () => {
+    const [a, b] = await Promise.all([startFakeOllama({ models: ['llama3.2:3b'] }), startFakeOllama({ models: ['nomic-embed-text'] })]);
+    const core = await createCore(loadConfig({ LOG_LEVEL: 'silent', OLLAMA_HOST: `${a.url},${b.url}`, OLLAMA_PARALLEL: '1,3' }), { database: db.database, logger: silent });
+    const port = await core.http.listen(0, '127.0.0.1');
+    const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+    try {
+      expect(core.pool?.snapshot().map((s) => [s.url, s.slots])).toEqual([
+        [a.url, 1],
+        [b.url, 3],
+      ]);
+      expect(core.slots).toBe(core.pool);
+      expect(await ready()).toBe(200);
+      expect(core.slots!.capacity()).toBe(4);
+      b.removeModel('nomic-embed-text');
+      expect(await ready()).toBe(503);
+      a.addModel('nomic-embed-text');
+      expect(await ready()).toBe(200);
+      await b.down();
+      expect(await ready()).toBe(200);
+      expect(core.slots!.capacity()).toBe(1);
+      await a.down();
+      expect(await ready()).toBe(503);
+    } finally {
+      await core.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('an injected backend without slots leaves services.slots undefined', async () => {
+    const o = await startFakeOllama();
+    try {
+      const backend = new OllamaBackend({ host: o.url, stallMs: 2_000, timeoutMs: 10_000 });
+      const core = await createCore(loadConfig({ LOG_LEVEL: 'silent' }), { database: db.database, logger: silent, backend });
+      expect([core.slots, core.pool]).toEqual([undefined, undefined]);
+      await core.close();
+    } finally {
+      await o.close();
+    }
+  });
+});
+
 describe('metrics', () => {
   it('moves each counter once for a quota refusal and once for an admission refusal', async () => {
     await t.core.tenants.install('console', 'spent-co');

@@ -9,6 +9,7 @@ import { engineFigures, formatTable, ingestFigures, schedulingFigures } from './
 import { benchScheduling } from './bench/scheduling.js';
 import { benchIngest } from './bench/ingest.js';
 import { benchExport } from './bench/export.js';
+import { benchPool, poolFigures } from './bench/pool.js';
 import { integrateSteps, jainIndex, percentile } from './bench/stats.js';
 
 describe('bench statistics', () => {
@@ -116,5 +117,19 @@ describe('scheduling bench (tiny)', () => {
     expect(r.quota.answered).toBeGreaterThan(0);
     expect(r.quota.overshoot).toBeLessThanOrEqual(r.quota.largestAnswer);
     expect(formatTable('scheduling', schedulingFigures(r))).toContain('token fairness');
+  });
+});
+
+describe('pool bench (tiny)', () => {
+  it('measures each backend while work queues and accounts for every call when one dies', { timeout: 60_000 }, async () => {
+    const r = await benchPool({ calls: 30, failoverCalls: 24, tokensPerAnswer: 5, tokenDelaysMs: [1, 2, 3] });
+    expect(r.utilisation.backends.map((b) => b.calls).reduce((a, b) => a + b, 0)).toBe(30);
+    for (const b of r.utilisation.backends) {
+      expect(b.utilisation).toBeGreaterThan(0);
+      expect(b.utilisation).toBeLessThanOrEqual(1);
+    }
+    expect(r.failover.succeeded + r.failover.userVisibleErrors + r.failover.cutMidStream).toBe(24);
+    expect(r.failover.userVisibleErrors).toBe(0);
+    expect(formatTable('pool', poolFigures(r))).toContain('user-visible errors');
   });
 });

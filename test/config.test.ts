@@ -89,6 +89,43 @@ describe('config', () => {
     expect(loadConfig({ OLLAMA_HOST: given }).OLLAMA_HOST).toBe(url);
   });
 
+  it('reads OLLAMA_HOST as a comma-separated list of backends, each as Ollama reads it, with OLLAMA_PARALLEL for all or each', () => {
+    const one = loadConfig({ OLLAMA_HOST: 'gpu-a, gpu-b:11500 ,https://gpu-c.example.com', OLLAMA_PARALLEL: '3' });
+    expect(one.OLLAMA_BACKENDS).toEqual([
+      { host: 'http://gpu-a:11434', parallel: 3 },
+      { host: 'http://gpu-b:11500', parallel: 3 },
+      { host: 'https://gpu-c.example.com', parallel: 3 },
+    ]);
+    expect(one.OLLAMA_PARALLEL).toBe(9);
+    expect(one.OLLAMA_HOST).toBe('http://gpu-a:11434, http://gpu-b:11500, https://gpu-c.example.com');
+    const each = loadConfig({ OLLAMA_HOST: ':11434,:11435', OLLAMA_PARALLEL: '2,6' });
+    expect(each.OLLAMA_BACKENDS).toEqual([
+      { host: 'http://127.0.0.1:11434', parallel: 2 },
+      { host: 'http://127.0.0.1:11435', parallel: 6 },
+    ]);
+    expect(each.OLLAMA_PARALLEL).toBe(8);
+    expect(loadConfig({}).OLLAMA_BACKENDS).toEqual([{ host: 'http://127.0.0.1:11434', parallel: 4 }]);
+  });
+
+  it.each([
+    [{ OLLAMA_HOST: 'gpu-a,gpu-a:11434' }, /^invalid configuration: OLLAMA_HOST must be a list of distinct Ollama addresses \(http:\/\/gpu-a:11434 is named twice\)/],
+    [{ OLLAMA_HOST: 'gpu-a,,gpu-b' }, /OLLAMA_HOST must be an Ollama address: .* or a comma-separated list of them \(entry "" is not one\)/],
+    [{ OLLAMA_HOST: 'gpu-a,ftp://x' }, /\(entry "ftp:\/\/x" is not one\)/],
+    [{ OLLAMA_HOST: 'a,b,c', OLLAMA_PARALLEL: '2,2' }, /^invalid configuration: OLLAMA_PARALLEL lists 2 numbers but OLLAMA_HOST names 3 backend\(s\): give one number for every backend, or one per backend in OLLAMA_HOST's order$/],
+    [{ OLLAMA_PARALLEL: '2,x' }, /OLLAMA_PARALLEL must be a whole number from 1 to 256, or a comma-separated list of them in OLLAMA_HOST's order \(got "2,x"\)/],
+    [{ OLLAMA_KEEP_ALIVE: 'forever' }, /OLLAMA_KEEP_ALIVE must be a duration such as 30m, 1h or 90s, or whole seconds/],
+    [{ OLLAMA_NUM_CTX: '12' }, /OLLAMA_NUM_CTX must be a whole number from 256/],
+  ])('refuses a bad backend list in one line per problem: %o', (env, re) => {
+    expect(problem(env)).toMatch(re);
+  });
+
+  it('pins num_ctx and keep_alive: defaults 8192 and 30m, seconds read as a number', () => {
+    expect([loadConfig({}).OLLAMA_NUM_CTX, loadConfig({}).OLLAMA_KEEP_ALIVE]).toEqual([8192, '30m']);
+    expect(loadConfig({ OLLAMA_KEEP_ALIVE: '600' }).OLLAMA_KEEP_ALIVE).toBe(600);
+    expect(loadConfig({ OLLAMA_KEEP_ALIVE: '-1' }).OLLAMA_KEEP_ALIVE).toBe(-1);
+    expect(loadConfig({ OLLAMA_KEEP_ALIVE: '1h30m' }).OLLAMA_KEEP_ALIVE).toBe('1h30m');
+  });
+
   it('reads .env from the working folder, and the real environment wins over it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dotenv-'));
     expect(readEnvironment({ PORT: '1' }, dir)).toEqual({ PORT: '1' });

@@ -13,7 +13,7 @@ let t: TestCore;
 beforeAll(async () => {
   db = await createTestDatabase();
   fake = await startFakeOllama({ tokenDelayMs: 2 });
-  t = await startTestCore(db.database, fake.url, { OLLAMA_STALL_MS: '300', OLLAMA_TIMEOUT_MS: '3000' });
+  t = await startTestCore(db.database, fake.url, { OLLAMA_STALL_MS: '300', OLLAMA_TIMEOUT_MS: '3000', QUEUE_WAIT_MS: '1500' });
 });
 afterAll(async () => {
   await t?.core.close();
@@ -40,10 +40,21 @@ describe('backend faults', () => {
     expect((await t.send('hello again')).outcome).toBe('answered');
   });
 
-  it('503 from the backend: "overloaded"', async () => {
+  it('one 503 "server busy" is retried after a short wait: the user gets the answer', async () => {
     fake.failNext({ status: 503, body: { error: 'server busy, please try again' }, path: '/api/chat' });
     const r = await t.send('are you there');
-    expect(r.sink.final).toBe(textFor(ErrorCode.LlmOverloaded, vocabularies.console));
+    expect(r.outcome).toBe('answered');
+    expect(r.sink.final).toBe('Answer to: are you there');
+  });
+
+  it('503 on every try until the wait limit (QUEUE_WAIT_MS): "overloaded"', async () => {
+    fake.failEvery({ status: 503, body: { error: 'server busy, please try again' }, path: '/api/chat' });
+    try {
+      const r = await t.send('are you there now');
+      expect(r.sink.final).toBe(textFor(ErrorCode.LlmOverloaded, vocabularies.console));
+    } finally {
+      fake.failEvery(undefined);
+    }
   });
 
   it('a stream that stalls part-way keeps its partial text, marked as cut off, in the reply and in memory', async () => {

@@ -6,7 +6,8 @@ import { OllamaBackend, type OllamaBackendOptions } from '../src/llm/ollama-back
 import { PrometheusMetrics } from '../src/metrics.js';
 import { metricValue } from './helpers/metrics.js';
 import { fakeEmbedding, startFakeOllama, type FakeOllama } from './fakes/ollama.js';
-import { LlmError, type ChatMessage } from '../src/ports/llm.js';
+import type { ChatMessage } from '../src/ports/llm.js';
+import { failure } from './helpers/llm-failure.js';
 
 const MODEL = 'llama3.2:3b';
 const EMBED = 'nomic-embed-text';
@@ -28,15 +29,6 @@ function backend(opts: Partial<OllamaBackendOptions> = {}): OllamaBackend {
 
 async function errorCount(kind: string): Promise<number> {
   return metricValue(metrics, 'bot_llm_errors_total', { kind });
-}
-
-async function failure(p: Promise<unknown>): Promise<LlmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LlmError);
-  return err as LlmError;
 }
 
 const ask = (content: string): ChatMessage[] => [

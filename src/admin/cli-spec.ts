@@ -16,6 +16,7 @@ export const optionSpec = {
   to: { type: 'string' },
   out: { type: 'string' },
   limit: { type: 'string' },
+  service: { type: 'string' },
 } as const;
 
 export type OptionName = keyof typeof optionSpec;
@@ -30,6 +31,7 @@ export type Values = {
   to?: string;
   out?: string;
   limit?: string;
+  service?: string;
 };
 
 export interface AdminIo {
@@ -46,7 +48,7 @@ export interface CommandSpec {
   options: OptionName[];
   needsDeps: boolean;
   /** Resolves with the exit code when it is not 0 (a partial failure). */
-  run(c: { deps: AdminDeps; args: string[]; v: Values; io: AdminIo }): Promise<number | void>;
+  run(c: { deps: AdminDeps; args: string[]; v: Values; io: AdminIo; env: NodeJS.ProcessEnv }): Promise<number | void>;
 }
 
 export const print = (io: AdminIo, v: Values, data: unknown, text: () => string) =>

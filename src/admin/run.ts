@@ -22,6 +22,7 @@ import { optionSpec, print, type AdminIo, type CommandSpec, type OptionName, typ
 import { openAdminContext } from './context.js';
 import { feedbackReport, renderFeedback } from './feedback.js';
 import { governanceCommands, governanceHelp } from './governance-cli.js';
+import { backendsReport, renderBackends } from './backends.js';
 import { AdminInputError, parseDay, parseLimitAssignments, parseTenantRef, tenantRef } from './inputs.js';
 import { ingestForTenant, listDocuments, removeDocument, renderDocuments, renderIngest, renderRemoval } from './knowledge.js';
 import {
@@ -37,7 +38,7 @@ import {
 
 export type { AdminIo } from './cli-spec.js';
 
-export const helpText = `Operator CLI: tenants, plans and limits, usage, knowledge, purge, export, erasure, audit.
+export const helpText = `Operator CLI: tenants, plans and limits, usage, knowledge, purge, export, erasure, audit, backends.
 Works on the service's database: DATABASE_URL, or the embedded PGlite under DATA_DIR.
 
 Usage: npm run admin -- <command> [options]
@@ -68,6 +69,12 @@ ${governanceHelp}
       Helpful / not helpful votes on answers, today and this month (UTC), and the latest
       answers marked not helpful with their questions (without --tenant: tenants with votes
       this month).
+  backends [--service URL] [--json]
+      Each configured Ollama backend (OLLAMA_HOST): reachable or not, version, models and how
+      long the probe took; and, read from the running service's /metrics (default
+      http://127.0.0.1:$PORT, with METRICS_TOKEN when set), whether the service has it up or
+      cooling down, slots in use, tokens per second, calls and errors. Says so when the service
+      cannot be reached. Exits 1 when no backend is reachable.
   knowledge ingest <platform> <externalId> <file-or-folder>
       Add one file, or every supported file under a folder (.txt .md .html .pdf), to the
       tenant's documents; re-adding a title replaces it. Progress on stderr. Files refused
@@ -212,8 +219,24 @@ const commands: CommandSpec[] = [
       return result.failed.length > 0 ? 1 : 0;
     },
   },
+  {
+    name: ['backends'],
+    args: [],
+    options: ['service', 'json'],
+    needsDeps: false,
+    async run({ v, io, env }) {
+      const r = await backendsReport(loadConfig(env), v.service !== undefined ? { serviceUrl: parseServiceUrl(v.service) } : {});
+      print(io, v, r, () => renderBackends(r));
+      return r.backends.some((b) => b.reachable) ? 0 : 1;
+    },
+  },
   ...governanceCommands,
 ];
+
+function parseServiceUrl(raw: string): string {
+  if (!/^https?:\/\/\S+$/.test(raw)) throw new AdminInputError(`bad --service "${raw}"; use the service's base URL, such as http://127.0.0.1:3000`);
+  return raw;
+}
 
 function findCommand(positionals: string[]): CommandSpec {
   const match = commands.find((c) => c.name.every((w, i) => positionals[i] === w));
@@ -275,7 +298,7 @@ export async function runAdmin(argv: string[], opts: RunAdminOptions): Promise<n
       close = ctx.close;
       deps = ctx.deps;
     }
-    return (await cmd.run({ deps: deps!, args, v: values as Values, io })) ?? 0;
+    return (await cmd.run({ deps: deps!, args, v: values as Values, io, env: opts.env })) ?? 0;
   } catch (err) {
     if (err instanceof AdminInputError) {
       io.err(`error: ${err.message}`);

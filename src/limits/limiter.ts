@@ -81,7 +81,9 @@ export class BottleneckAdmission implements Admission {
     this.refreshMs = opts.reservoirRefreshIntervalMs ?? 60_000;
     this.metrics = new AdmissionMetrics(opts.metrics ?? noMetrics);
     const slots = opts.slots;
-    this.fair = new FairQueue(slots ? () => slots.capacity() : () => opts.parallel, { headroomMs: opts.headroomMs ?? 5_000 });
+    // With every backend down, questions still go through one at a time: the backend says at once
+    // that it cannot be reached, instead of each waiting out QUEUE_WAIT_MS to be told "busy".
+    this.fair = new FairQueue(slots ? () => Math.max(1, slots.capacity()) : () => opts.parallel, { headroomMs: opts.headroomMs ?? 5_000 });
     // A backend coming back (or a new one) takes waiting work at once.
     this.unsubscribe = slots?.onCapacityChange(() => this.fair.dispatch());
     this.tenantLimiters = new TenantLimiters(() => this.limiters(), this.refreshMs, opts.logger);

@@ -30,7 +30,32 @@ export interface OllamaBackendOptions {
   pullStallMs?: number;
   /** How long hasModel() trusts the model list (default 30 s). */
   modelCacheMs?: number;
+  /**
+   * Load-time options sent with every chat and embed call (Ollama reloads a model whose
+   * num_ctx changes, so every caller must send the same). Unset: Ollama's own defaults.
+   */
+  pinned?: PinnedOptions;
   fetch?: typeof fetch;
+}
+
+export interface PinnedOptions {
+  /** num_ctx */
+  numCtx?: number;
+  /** keep_alive: a duration such as '30m', or seconds. */
+  keepAlive?: string | number;
+}
+
+/** A chat result with what a pool measures speed by: Ollama's own generation time. */
+export interface OllamaChatResult extends ChatResult {
+  /** Ollama's eval_duration in ms (generation of completionTokens), when it reported one. */
+  evalMs?: number;
+}
+
+/** What a probe of the server found. */
+export interface OllamaProbe {
+  version: string;
+  /** Models it has (normalized names). */
+  models: string[];
 }
 
 /** Ollama treats a name without a tag as ':latest'. */
@@ -76,19 +101,21 @@ export class OllamaBackend implements LlmBackend {
     this.failures = metrics.counter({ name: 'bot_llm_errors_total', help: 'Backend calls (chat, embed, pull) that failed, by kind', labelNames: ['kind'] });
   }
 
-  async chat(req: ChatRequest, onText: (delta: string) => void): Promise<ChatResult> {
+  async chat(req: ChatRequest, onText: (delta: string) => void): Promise<OllamaChatResult> {
     const options: Record<string, number> = {};
+    if (this.opts.pinned?.numCtx !== undefined) options.num_ctx = this.opts.pinned.numCtx;
     if (req.temperature !== undefined) options.temperature = req.temperature;
     if (req.maxTokens !== undefined) options.num_predict = req.maxTokens;
     const started = performance.now();
     const guard = { model: req.model, signal: req.signal, stallMs: this.opts.stallMs, timeoutMs: this.opts.timeoutMs };
     const result = await this.guarded(guard, async (client, touch) => {
-      const stream = await client.chat({ model: req.model, messages: req.messages, stream: true, options });
+      const stream = await client.chat({ model: req.model, messages: req.messages, stream: true, options, ...this.keepAlive() });
       touch();
       let text = '';
       let pieces = 0;
       let promptTokens = 0;
       let completionTokens = 0;
+      let evalMs: number | undefined;
       for await (const part of stream) {
         touch();
         const piece = part.message?.content ?? '';
@@ -104,9 +131,10 @@ export class OllamaBackend implements LlmBackend {
         if (part.done) {
           promptTokens = part.prompt_eval_count ?? 0;
           completionTokens = part.eval_count ?? pieces;
+          if (part.eval_duration) evalMs = part.eval_duration / 1e6;
         }
       }
-      return { text, promptTokens, completionTokens };
+      return { text, promptTokens, completionTokens, ...(evalMs !== undefined ? { evalMs } : {}) };
     });
     const backendMs = performance.now() - started;
     this.latency.observe({ model: req.model }, backendMs / 1000);
@@ -118,7 +146,7 @@ export class OllamaBackend implements LlmBackend {
     for (let i = 0; i < inputs.length; i += this.embedBatchSize) {
       const batch = inputs.slice(i, i + this.embedBatchSize);
       const embeddings = await this.guarded({ model, signal, timeoutMs: this.opts.timeoutMs }, async (client) => {
-        const res = await client.embed({ model, input: batch });
+        const res = await client.embed({ model, input: batch, ...this.keepAlive(), ...this.numCtx() });
         if (!Array.isArray(res.embeddings) || res.embeddings.length !== batch.length) {
           throw new Error(`expected ${batch.length} embeddings, got ${res.embeddings?.length ?? 'none'}`);
         }
@@ -127,6 +155,24 @@ export class OllamaBackend implements LlmBackend {
       vectors.push(...embeddings);
     }
     return vectors;
+  }
+
+  private keepAlive(): { keep_alive?: string | number } {
+    const k = this.opts.pinned?.keepAlive;
+    return k === undefined ? {} : { keep_alive: k };
+  }
+
+  private numCtx(): { options?: { num_ctx: number } } {
+    const n = this.opts.pinned?.numCtx;
+    return n === undefined ? {} : { options: { num_ctx: n } };
+  }
+
+  /** The server's version and models, bounded by the health time-out; throws LlmError (never counted as a failed call). */
+  async probe(): Promise<OllamaProbe> {
+    return this.guarded({ timeoutMs: this.healthTimeoutMs }, async (client) => {
+      const { version } = await client.version();
+      return { version, models: await this.listModels(client) };
+    }, false);
   }
 
   async health(): Promise<BackendHealth> {

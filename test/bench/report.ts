@@ -13,7 +13,7 @@ export interface Figure {
   verdict: 'PASS' | 'MISS' | 'info';
 }
 
-function figure(name: string, value: number, unit: string, target?: Figure['target']): Figure {
+export function figure(name: string, value: number, unit: string, target?: Figure['target']): Figure {
   let verdict: Figure['verdict'] = 'info';
   if (target) verdict = (target.op === '<=' ? value <= target.value : value >= target.value) ? 'PASS' : 'MISS';
   return { name, value, unit, ...(target ? { target } : {}), verdict };

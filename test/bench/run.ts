@@ -11,7 +11,7 @@
  * Options (all optional): --tenants --slots --token-delay-ms --tokens --max-concurrent
  * --light-messages --light-concurrency --messages-per-tenant --quiet-tenants --fairness-load
  * --fairness-seconds --noisy-factor --seed --out DIR --skip-retrieval --skip-ingest
- * --ingest-rate --ingest-seconds --ingest-workspaces --skip-export --export-messages
+ * --ingest-rate --ingest-seconds --ingest-workspaces --skip-export --export-messages --skip-pool
  * --skip-scheduling --scheduling-seconds
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { engineFigures, formatEngineSummary, formatTable, ingestFigures, schedul
 import { benchScheduling } from './scheduling.js';
 import { benchIngest, defaultIngestOptions } from './ingest.js';
 import { benchExport } from './export.js';
+import { runPoolSection } from './pool.js';
 
 const numeric: Record<string, keyof EngineBenchOptions> = {
   tenants: 'tenants',
@@ -49,6 +50,7 @@ interface RunOptions {
   skipRetrieval: boolean;
   skipIngest: boolean;
   skipExport: boolean;
+  skipPool: boolean;
   exportMessages?: number;
   skipScheduling: boolean;
   schedulingSeconds?: number;
@@ -62,6 +64,7 @@ function parseOptions(): RunOptions {
       'skip-retrieval': { type: 'boolean' },
       'skip-ingest': { type: 'boolean' },
       'skip-export': { type: 'boolean' },
+      'skip-pool': { type: 'boolean' },
       'export-messages': { type: 'string' },
       'skip-scheduling': { type: 'boolean' },
       'scheduling-seconds': { type: 'string' },
@@ -93,6 +96,7 @@ function parseOptions(): RunOptions {
     skipExport: Boolean(values['skip-export']),
     skipScheduling: Boolean(values['skip-scheduling']),
     ...(values['scheduling-seconds'] !== undefined ? { schedulingSeconds: positive(String(values['scheduling-seconds']), 'scheduling-seconds') } : {}),
+    skipPool: Boolean(values['skip-pool']),
     ...(values['export-messages'] !== undefined ? { exportMessages: positive(String(values['export-messages']), 'export-messages') } : {}),
   };
 }
@@ -134,7 +138,7 @@ function printLeaves(value: unknown, prefix = ''): void {
 }
 
 async function main(): Promise<void> {
-  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest, skipExport, exportMessages, skipScheduling, schedulingSeconds } = parseOptions();
+  const { engine: engineOptions, ingest: ingestOptions, out, skipRetrieval, skipIngest, skipExport, skipPool, exportMessages, skipScheduling, schedulingSeconds } = parseOptions();
   const startedAt = new Date();
   console.log('engine bench (fake Ollama over real HTTP; orchestration is the real core)');
   const engine = await benchEngine({ ...engineOptions, log: (line) => console.log(`  ${line}`) });
@@ -182,6 +186,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const pool = await runPoolSection(skipPool, (line) => console.log(line));
+
   mkdirSync(out, { recursive: true });
   const file = join(out, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   const report = {
@@ -193,10 +199,18 @@ async function main(): Promise<void> {
     scheduling,
     retrieval,
     export: exported,
+    pool,
   };
   writeFileSync(file, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2));
   console.log(`\nwrote ${file}`);
-  const missed = [...figures, ...('figures' in ingest ? ingest.figures : []), ...('figures' in scheduling ? scheduling.figures : [])].filter((f) => f.verdict === 'MISS').map((f) => f.name);
+  const missed = [
+    ...figures,
+    ...('figures' in ingest ? ingest.figures : []),
+    ...('figures' in scheduling ? scheduling.figures : []),
+    ...('figures' in pool ? pool.figures : []),
+  ]
+    .filter((f) => f.verdict === 'MISS')
+    .map((f) => f.name);
   console.log(missed.length ? `targets missed (reported, not fatal): ${missed.join('; ')}` : 'all targets met');
 }
 

@@ -34,6 +34,11 @@
  *   await fake.down() / await fake.up()   stop listening (connection refused) / listen again, same port
  *   fake.unpullable.add(name)   /api/pull of that name fails like a missing manifest
  *
+ * Persistent fault (applies to every matching request until cleared; one-shot faults come first):
+ *   fake.failEvery({ status: 503, body: { error: 'server busy, please try again' }, path: '/api/chat' })
+ *       e.g. an Ollama whose queue is full; fake.failEvery(undefined) clears it. Without `path`
+ *       every route fails, /api/version and /api/tags included (a broken server, not a busy one).
+ *
  * Inspection: fake.requests ({ method, path, body }[]), fake.chatRequests(), fake.embedRequests(),
  * fake.inFlight / fake.peakInFlight (chat requests open at once), fake.processing /
  * fake.peakProcessing (chat requests being generated), fake.abortedChats (when the client hung up
@@ -102,6 +107,7 @@ export class FakeOllama {
   private readonly failures: FailSpec[] = [];
   private readonly firstByteDelays: { ms: number; path: string }[] = [];
   private stallNext: number | null = null;
+  private persistentFault?: FailSpec;
   private readonly slotWaiters: (() => void)[] = [];
   private readonly server: Server;
   private listening = false;
@@ -136,6 +142,9 @@ export class FakeOllama {
   }
   failNext(spec: FailSpec): void {
     this.failures.push({ status: 500, ...spec });
+  }
+  failEvery(spec: FailSpec | undefined): void {
+    this.persistentFault = spec && { status: 500, ...spec };
   }
   stallAfter(pieces: number): void {
     this.stallNext = pieces;
@@ -195,8 +204,9 @@ export class FakeOllama {
     this.requests.push({ method: req.method ?? 'GET', path, body });
 
     const fi = this.failures.findIndex((f) => !f.path || f.path === path);
-    if (fi >= 0) {
-      const [f] = this.failures.splice(fi, 1);
+    const persistent = this.persistentFault && (!this.persistentFault.path || this.persistentFault.path === path) ? this.persistentFault : undefined;
+    if (fi >= 0 || persistent) {
+      const f = fi >= 0 ? this.failures.splice(fi, 1)[0] : persistent;
       if (f!.reset) return void req.socket.destroy();
       return this.json(res, f!.status!, f!.body ?? { error: `fake failure ${f!.status}` });
     }
