@@ -1,7 +1,7 @@
 /**
  * A job waiting in the admission, and what tells it why it waits: its place in line (its own
  * tenant's earlier jobs, then the token-fair order), or its tenant's per-minute budget. Waiting
- * jobs are told once a second, and only when that changed.
+ * jobs are looked at once a second and told sparingly: each place told is a platform write.
  */
 import type { Logger } from '../logger.js';
 import type { FairQueue, FairTicket } from './fair-queue.js';
@@ -23,8 +23,10 @@ export interface PendingJob {
   /** Lets go of the tenant slot of a job cancelled in the fair queue. */
   leave?: () => void;
   onWait?: (wait: WaitInfo) => void;
-  /** The last wait reported, so an unchanged one is not repeated. */
+  /** The last wait reported, so an unchanged one is not repeated; when, and the place told. */
   told?: string;
+  toldAt?: number;
+  toldAhead?: number;
   /** Until when the job waits for its tenant's per-minute budget (ms epoch). */
   rateUntil?: number;
 }
@@ -48,35 +50,56 @@ export class WaitTeller {
     this.ticker = undefined;
   }
 
-  /** Tells each waiting job that listens where it stands, when that changed (a slot that comes at once tells nothing). */
+  /**
+   * Tells each waiting job that listens where it stands. One pass: each tenant's earlier waiting
+   * jobs are counted as the jobs go by (the set keeps arrival order), and the fair queue is asked
+   * once per tenant.
+   */
   private tellAll(): void {
     const now = Date.now();
     let listening = 0;
+    const ownBefore = new Map<string, number>();
+    const fairAhead = new Map<string, number>();
     for (const job of this.pending) {
-      if (!job.onWait || job.state !== 'queued') continue;
+      if (job.state !== 'queued') continue;
+      const own = ownBefore.get(job.tenantId) ?? 0;
+      if (job.stage === 'tenant') ownBefore.set(job.tenantId, own + 1);
+      if (!job.onWait) continue;
       listening += 1;
+      // A slot that comes at once tells nothing.
       if (now - job.enqueuedAt < WAIT_TICK_MS / 2) continue;
       if (job.rateUntil !== undefined && job.stage === 'tenant' && job.rateUntil > now) continue;
-      this.tell(job, { kind: 'slot', ahead: this.aheadOf(job) });
+      let ahead: number;
+      if (job.ticket) ahead = job.ticket.ahead();
+      else {
+        if (!fairAhead.has(job.tenantId)) fairAhead.set(job.tenantId, this.fair.aheadAtEnd(job.tenantId));
+        ahead = own + fairAhead.get(job.tenantId)!;
+      }
+      if (this.worthTelling(job, ahead, now)) this.tell(job, { kind: 'slot', ahead });
     }
     if (listening === 0) this.stop();
+  }
+
+  /**
+   * Each told place costs the platform a write (a status line, a message edit), so a job hears its
+   * place once, then again only when the line ahead of it has at least halved, at most every 10 s.
+   */
+  private worthTelling(job: PendingJob, ahead: number, now: number): boolean {
+    if (job.toldAhead === undefined || job.toldAt === undefined) return true;
+    return ahead <= Math.floor(job.toldAhead / 2) && now - job.toldAt >= RETELL_AFTER_MS;
   }
 
   tell(job: PendingJob, wait: WaitInfo): void {
     const key = wait.kind === 'slot' ? `slot:${wait.ahead}` : `rate:${Math.ceil(wait.inMs / 5_000)}`;
     if (job.told === key) return;
     job.told = key;
+    job.toldAt = Date.now();
+    job.toldAhead = wait.kind === 'slot' ? wait.ahead : undefined;
     try {
       job.onWait?.(wait);
     } catch (err) {
       this.logger?.warn({ err }, 'wait listener failed');
     }
-  }
-
-  /** Questions that get a slot before this job: its tenant's earlier ones and the fair queue's order. */
-  private aheadOf(job: PendingJob): number {
-    if (job.ticket) return job.ticket.ahead();
-    return this.ownWaitingBefore(job) + this.fair.aheadAtEnd(job.tenantId);
   }
 
   /** This tenant's jobs that wait for a tenant slot and came before `job`. */
@@ -90,5 +113,7 @@ export class WaitTeller {
   }
 }
 
-/** How often waiting jobs are told where they stand (only when it changed). */
+/** How often waiting jobs are looked at (each is told only as worthTelling() allows). */
 const WAIT_TICK_MS = 1_000;
+/** Shortest time between two places told to one job. */
+const RETELL_AFTER_MS = 10_000;
