@@ -18,7 +18,7 @@ import type { AnswerProgress, HandleOutcome } from '../ports/engine.js';
 import { interruptionOf } from './interruption.js';
 import { AnswerRecords } from './answer-records.js';
 import { AnswerContext, askedIn } from './answer-context.js';
-import { WorkEstimator } from './work-estimate.js';
+import { roughPromptTokens, WorkEstimator } from './work-estimate.js';
 import { reserveQuota } from './quota-gate.js';
 import { partialEnding } from './partial-answer.js';
 import { STATUS, waitStatus } from './status-text.js';
@@ -161,7 +161,7 @@ export class AskPipeline {
     const waitShown = setTimeout(() => void (slotGranted || reply.status(STATUS.waiting())), WAIT_STATUS_AFTER_MS);
     const kept = { persona: persona.name, questionId, answerId: progress.answerId, askerId: msg.caller.userId, reservation };
     try {
-      const { result, passages } = await admission.run(
+      const { result, passages, roughPrompt } = await admission.run(
         tenant,
         tenant.limits,
         (slot) => this.generate(tenant, question, persona, history, hasDocuments && askedIn(msg), reply, msg.signal, generated, progress, slot, key),
@@ -177,7 +177,7 @@ export class AskPipeline {
           ...(msg.signal ? { signal: msg.signal } : {}),
         },
       );
-      this.estimator.learn(tenant.tenantId, result.completionTokens);
+      this.estimator.learn(tenant.tenantId, { completionTokens: result.completionTokens, promptTokens: result.promptTokens, roughPrompt });
       const cite = citationLine(passages);
       const text = (result.text.trim() || EMPTY_ANSWER) + (cite ? `\n\n${cite}` : '');
       const sources = [...new Set(passages.map((p) => p.title))];
@@ -275,7 +275,7 @@ export class AskPipeline {
       );
       // The fair order charges what the backend really did, not the estimate.
       slot.used({ promptTokens: result.promptTokens, outputTokens: result.completionTokens });
-      return { result, passages };
+      return { result, passages, roughPrompt: roughPromptTokens(messages) };
     } catch (err) {
       slot.used({ promptTokens: 0, outputTokens: generated.tokens });
       throw err;

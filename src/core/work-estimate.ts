@@ -20,8 +20,18 @@ const DEFAULT_ANSWER_TOKENS = 256;
 /** Weight of the newest answer in the running average. */
 const ALPHA = 0.2;
 
+/** The prompt's tokens by the rule of thumb: its characters, and a few per message for the chat template. */
+export const roughPromptTokens = (prompt: ChatMessage[]) => tokensOfText(prompt.reduce((sum, m) => sum + m.content.length, 0)) + 4 * prompt.length;
+
+interface Learned {
+  /** The tenant's usual answer length, in tokens (a running average). */
+  answer: number;
+  /** Real prompt tokens over the rule of thumb's count: each model's tokenizer differs. */
+  promptRatio: number;
+}
+
 export class WorkEstimator {
-  private readonly answerTokens = new LRUCache<string, number>({ max: 20_000 });
+  private readonly learned = new LRUCache<string, Learned>({ max: 20_000 });
 
   constructor(
     /** Prompt tokens retrieval adds when the question is searched in documents (top-k chunks). */
@@ -29,10 +39,10 @@ export class WorkEstimator {
   ) {}
 
   estimate(tenantId: string, prompt: ChatMessage[], opts: { withDocuments: boolean; maxTokens?: number | null }): QuestionWork {
-    const chars = prompt.reduce((sum, m) => sum + m.content.length, 0);
-    // Ollama's chat template adds a few tokens per message.
-    const promptTokens = tokensOfText(chars) + 4 * prompt.length + (opts.withDocuments ? this.retrievalTokens : 0);
-    const usual = Math.round(this.answerTokens.get(tenantId) ?? DEFAULT_ANSWER_TOKENS);
+    const seen = this.learned.get(tenantId);
+    const rough = roughPromptTokens(prompt) + (opts.withDocuments ? this.retrievalTokens : 0);
+    const promptTokens = Math.round(rough * (seen?.promptRatio ?? 1));
+    const usual = Math.round(seen?.answer ?? DEFAULT_ANSWER_TOKENS);
     const cap = opts.maxTokens ?? undefined;
     const outputTokens = cap === undefined ? usual : Math.min(usual, cap);
     return { work: { promptTokens, outputTokens } };
@@ -46,14 +56,23 @@ export class WorkEstimator {
    */
   holdBeforeReading(tenantId: string, opts: { questionChars: number; historyTokens: number; withDocuments: boolean; systemPromptChars: number }): number {
     const prompt = tokensOfText(opts.questionChars + opts.systemPromptChars) + opts.historyTokens + (opts.withDocuments ? this.retrievalTokens : 0);
-    const usual = Math.round(this.answerTokens.get(tenantId) ?? DEFAULT_ANSWER_TOKENS);
+    const usual = Math.round(this.learned.get(tenantId)?.answer ?? DEFAULT_ANSWER_TOKENS);
     return prompt + Math.max(2 * usual, 2 * DEFAULT_ANSWER_TOKENS);
   }
 
-  /** Learns from an answer's real length (Ollama's eval_count). */
-  learn(tenantId: string, completionTokens: number): void {
-    if (!(completionTokens > 0)) return;
-    const before = this.answerTokens.get(tenantId);
-    this.answerTokens.set(tenantId, before === undefined ? completionTokens : before + ALPHA * (completionTokens - before));
+  /**
+   * Learns from an answer's real counts (Ollama's eval_count and prompt_eval_count, against the
+   * rule of thumb's count of the prompt that was sent), so the next estimates come closer: an
+   * estimate that is off charges a tenant too much or too little while its answer runs.
+   */
+  learn(tenantId: string, real: { completionTokens: number; promptTokens: number; roughPrompt: number }): void {
+    const before = this.learned.get(tenantId);
+    const next: Learned = { answer: before?.answer ?? DEFAULT_ANSWER_TOKENS, promptRatio: before?.promptRatio ?? 1 };
+    if (real.completionTokens > 0) next.answer = before ? before.answer + ALPHA * (real.completionTokens - before.answer) : real.completionTokens;
+    if (real.promptTokens > 0 && real.roughPrompt > 0) {
+      const ratio = Math.min(4, Math.max(0.25, real.promptTokens / real.roughPrompt));
+      next.promptRatio = before ? before.promptRatio + ALPHA * (ratio - before.promptRatio) : ratio;
+    }
+    this.learned.set(tenantId, next);
   }
 }
