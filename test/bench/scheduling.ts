@@ -74,8 +74,9 @@ async function answersOf(rig: BenchRig, tenant: string, tokens: number): Promise
 
 /**
  * Tenants with answers of the given lengths all submit a backlog at once (the number of jobs in
- * inverse proportion to the length, so all would take about as long alone). The window ends when
- * the first tenant's last job starts: until then every tenant had work waiting.
+ * inverse proportion to the length, so all would take about as long alone). The window runs from
+ * when every tenant's first question reached the backend to when the first tenant's last one
+ * did: in between, every tenant had work waiting.
  */
 async function backlogged(o: SchedulingBenchOptions, lengths: number[], log: (line: string) => void) {
   const rig = await setUpBench({ tenants: lengths.length, slots: o.slots, tokenDelayMs: o.tokenDelayMs, tokensPerAnswer: LONGEST, maxConcurrentPerTenant: 4, minUpdateIntervalMs: 250 });
@@ -85,10 +86,14 @@ async function backlogged(o: SchedulingBenchOptions, lengths: number[], log: (li
     const jobs = lengths.map((len) => Math.ceil((LONGEST / len) * o.backlog * o.slots));
     log(`backlog: answers of ${lengths.join(', ')} tokens, ${jobs.join(', ')} questions, ${o.slots} slots`);
     const phase = `backlog-${lengths.join('-')}`;
-    await Promise.all(rig.tenantNames.flatMap((t, i) => Array.from({ length: jobs[i]! }, () => rig.sender.send(t, phase))));
+    // Sent in turn (a question of each tenant, then the next of each), so none is in line first.
+    const sends: Promise<MessageRecord>[] = [];
+    for (let k = 0; k < Math.max(...jobs); k++) rig.tenantNames.forEach((t, i) => void (k < jobs[i]! && sends.push(rig.sender.send(t, phase))));
+    await Promise.all(sends);
     const records = rig.sender.phase(phase);
     const byTenant = rig.tenantNames.map((t) => records.filter((r) => r.tenant === t && r.backendStartAt !== undefined));
-    const start = Math.min(...records.map((r) => r.sentAt));
+    // From when every tenant was being served (all had reached the backend's order) ...
+    const start = Math.max(...byTenant.map((rs) => Math.min(...rs.map((r) => r.backendStartAt!))));
     const end = Math.min(...byTenant.map((rs) => Math.max(...rs.map((r) => r.backendStartAt!))));
     const service = byTenant.map((rs) => round(rs.reduce((sum, r) => sum + serviceIn(r, start, end), 0), 1));
     const inWindow = byTenant.map((rs) => rs.filter((r) => r.backendStartAt! < end).length);
