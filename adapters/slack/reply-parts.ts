@@ -168,6 +168,7 @@ export class UpdatePart extends SlackPart {
 
   /** A line that stands for the reply until its text comes (why it waits, "thinking"), without the progress mark. */
   async placeholder(line: string): Promise<void> {
+    if (line === this.shown.text) return;
     const { progressClient, channel } = this.wire;
     await progressClient.chat.update({ channel, ts: this.ts, ...content(this.wire, line, 'stop') });
     this.shown = { text: line, final: false };

@@ -68,8 +68,6 @@ interface Generated {
   tokens: number;
 }
 
-/** A waiting question shows its wait after this long (a slot that comes at once shows none). */
-const WAIT_STATUS_AFTER_MS = 250;
 
 export class AskPipeline {
   private readonly metrics: AnswerMetrics;
@@ -158,7 +156,6 @@ export class AskPipeline {
     let slotGranted = false;
     const generated: Generated = { text: '', tokens: 0 };
     progress.waiting?.();
-    const waitShown = setTimeout(() => void (slotGranted || reply.status(STATUS.waiting())), WAIT_STATUS_AFTER_MS);
     const kept = { persona: persona.name, questionId, answerId: progress.answerId, askerId: msg.caller.userId, reservation };
     try {
       const { result, passages, roughPrompt } = await admission.run(
@@ -231,8 +228,6 @@ export class AskPipeline {
       await usage.record(tenant, { ...(spent > 0 ? { requests: 1, completionTokens: spent } : {}), release: reservation });
       if (spent > 0) metrics.tokens.inc({ tenant: tenant.tenantId, kind: 'completion' }, spent);
       return this.fail(tenant, err, reply, words);
-    } finally {
-      clearTimeout(waitShown);
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * A job waiting in the admission, and what tells it why it waits: its place in line (its own
  * tenant's earlier jobs, then the token-fair order), or its tenant's per-minute budget. Waiting
- * jobs are looked at once a second and told sparingly: each place told is a platform write.
+ * jobs are looked at twice a second and told sparingly: each place told is a platform write.
  */
 import type { Logger } from '../logger.js';
 import type { FairQueue, FairTicket } from './fair-queue.js';
@@ -113,7 +113,7 @@ export class WaitTeller {
   }
 }
 
-/** How often waiting jobs are looked at (each is told only as worthTelling() allows). */
-const WAIT_TICK_MS = 1_000;
+/** How often waiting jobs are looked at (each is told only as worthTelling() allows); a job younger than half of it is not told yet. */
+const WAIT_TICK_MS = 500;
 /** Shortest time between two places told to one job. */
 const RETELL_AFTER_MS = 10_000;
