@@ -174,3 +174,18 @@ async function quotaOvershoot(o: SchedulingBenchOptions, log: (line: string) => 
     await rig.close();
   }
 }
+
+// Alone: npx tsx test/bench/scheduling.ts [seconds per quiet-tenant run]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const seconds = Number(process.argv[2] ?? defaultSchedulingOptions.fairnessSeconds);
+  benchScheduling({ fairnessSeconds: seconds, log: (line) => console.log(line) }).then(
+    (r) => {
+      console.log(JSON.stringify(r, null, 2));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
