@@ -10,6 +10,7 @@ import { PostgresJobStore } from '../../src/delivery/job-store.js';
 import { TenantRegistry } from '../../src/tenancy/registry.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { distribution, type Distribution } from './stats.js';
+import { runAlone } from './alone.js';
 
 export interface ClaimBenchResult {
   database: string;
@@ -77,16 +78,6 @@ export async function benchClaims(opts: { finished?: number; waiting?: number; t
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const [finished, waiting] = process.argv.slice(2).map(Number);
-  benchClaims({ ...(finished ? { finished } : {}), ...(waiting ? { waiting } : {}) }).then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runAlone(import.meta.url, ([finished, waiting]) =>
+  benchClaims({ ...(Number(finished) ? { finished: Number(finished) } : {}), ...(Number(waiting) ? { waiting: Number(waiting) } : {}) }),
+);

@@ -24,6 +24,7 @@ import { exportTenant } from '../../src/governance/export.js';
 import { TenantRegistry } from '../../src/tenancy/registry.js';
 import type { Tenant } from '../../src/ports/tenancy.js';
 import { createTestDatabase } from '../helpers/db.js';
+import { runAlone } from './alone.js';
 
 export interface ExportBenchOptions {
   log?: (line: string) => void;
@@ -149,15 +150,4 @@ async function measuredExport(database: Database, tenant: Tenant, file: string) 
 }
 
 // Run alone: npx tsx test/bench/export.ts [messages]
-if (import.meta.url === `file://${process.argv[1]}`) {
-  benchExport({ ...(process.argv[2] ? { messages: Number(process.argv[2]) } : {}) }).then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runAlone(import.meta.url, ([messages]) => benchExport({ ...(messages ? { messages: Number(messages) } : {}) }));

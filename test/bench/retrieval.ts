@@ -22,6 +22,7 @@ import { PgVectorStore } from '../../src/retrieval/pg-vector-store.js';
 import { startFakeOllama } from '../fakes/ollama.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { distribution } from './stats.js';
+import { runAlone } from './alone.js';
 
 export interface RetrievalBenchOptions {
   log?: (line: string) => void;
@@ -221,15 +222,4 @@ export async function benchRetrieval(opts: RetrievalBenchOptions = {}): Promise<
 }
 
 // Run alone: npx tsx test/bench/retrieval.ts
-if (import.meta.url === `file://${process.argv[1]}`) {
-  benchRetrieval().then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runAlone(import.meta.url, () => benchRetrieval());

@@ -18,6 +18,7 @@ import { benchFairness, type FairnessResult } from './fairness.js';
 import type { MessageRecord } from './harness.js';
 import { setUpBench, type BenchRig } from './setup.js';
 import { jainIndex, overlap, round } from './stats.js';
+import { runAlone } from './alone.js';
 
 export interface SchedulingBenchOptions {
   slots: number;
@@ -176,16 +177,6 @@ async function quotaOvershoot(o: SchedulingBenchOptions, log: (line: string) => 
 }
 
 // Alone: npx tsx test/bench/scheduling.ts [seconds per quiet-tenant run]
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const seconds = Number(process.argv[2] ?? defaultSchedulingOptions.fairnessSeconds);
-  benchScheduling({ fairnessSeconds: seconds, log: (line) => console.log(line) }).then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runAlone(import.meta.url, ([seconds]) =>
+  benchScheduling({ fairnessSeconds: Number(seconds ?? defaultSchedulingOptions.fairnessSeconds), log: (line) => console.log(line) }),
+);
